@@ -1,0 +1,1 @@
+"""Data files shipped with povsim: the communes table and its sources."""

@@ -1,0 +1,37 @@
+"""Births, ageing and deaths of household members, once a year.
+
+Income is tracked per person, so a change of household size rescales the permanent income
+level: the same household income is shared by more (or fewer) members.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from povsim.households import HouseholdState
+from povsim.scenario.schema import Scenario
+
+# Chance per year of moving to the next age group: one over the group's width in years.
+AGE_OUT_PROB_PER_YEAR = {"n_under6": 1 / 6, "n_6_15": 1 / 10, "n_16_59": 1 / 44}
+
+
+def advance_year(state: HouseholdState, scenario: Scenario, rng: np.random.Generator) -> None:
+    """Age members one year, add births and remove deaths; every household keeps a member."""
+    d = scenario.demography
+    old_size = state.size
+    leaving = {
+        group: rng.binomial(getattr(state, group), prob) for group, prob in AGE_OUT_PROB_PER_YEAR.items()
+    }
+    deaths = rng.binomial(state.n_60plus, d.elderly_death_prob_per_year)
+    births = (state.n_16_59 > 0) & (rng.random(state.count) < d.birth_prob_per_year)
+
+    state.n_under6 += births - leaving["n_under6"]
+    state.n_6_15 += leaving["n_under6"] - leaving["n_6_15"]
+    state.n_16_59 += leaving["n_6_15"] - leaving["n_16_59"]
+    state.n_60plus += leaving["n_16_59"] - deaths
+    # A household whose last member would die keeps that member (households are conserved).
+    emptied = state.size == 0
+    state.n_60plus[emptied] = 1
+
+    new_size = state.size
+    state.log_income_permanent += np.log(old_size / new_size)

@@ -1,0 +1,46 @@
+"""Yearly change in the state behind the indicators: houses, water, latrines, cards, schooling.
+
+Households remedy deprivations more often when their income is well above the line, and
+conditions lapse at a small rate (houses decay, insurance cards expire unrenewed). Program
+instruments act on the same state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from povsim.households import HouseholdState
+from povsim.scenario.schema import Scenario
+
+TOP_HOUSE_TYPE = 3
+FLOOR_AREA_EXTENSION_SHARE = 0.2
+
+
+def advance_year(
+    state: HouseholdState,
+    scenario: Scenario,
+    income_line_vnd: np.ndarray,
+    rng: np.random.Generator,
+) -> None:
+    """One year of improvement and decay of every household's living conditions."""
+    c = scenario.living_conditions
+    comfortable = (
+        state.income_vnd_per_person_month > scenario.standards.average_living_line_multiple * income_line_vnd
+    )
+    improve = np.where(
+        comfortable,
+        c.improve_prob_per_year,
+        c.improve_prob_per_year * c.low_income_improve_multiplier,
+    )
+
+    draws = rng.random((state.lacks.shape[1] + 3, state.count))
+    lacks = state.lacks
+    remedied = lacks & (improve[:, None] > draws[:-3].T)
+    lapsed = ~lacks & (c.worsen_prob_per_year > draws[:-3].T)
+    lacks ^= remedied | lapsed
+
+    upgrade = (state.house_type < TOP_HOUSE_TYPE) & (draws[-3] < improve)
+    decay = ~upgrade & (state.house_type > 0) & (draws[-2] < c.worsen_prob_per_year)
+    state.house_type += upgrade.astype(np.int8) - decay.astype(np.int8)
+    extend = draws[-1] < improve
+    state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE

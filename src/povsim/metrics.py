@@ -1,0 +1,50 @@
+"""Summaries over replicates: means and 90 % intervals of the review figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+RATE_FIELDS = ("poor_rate", "near_poor_rate", "poor_or_near_poor_rate", "average_rate")
+COUNT_FIELDS = ("escaped", "relapsed", "newly_poor")
+GROUP_PREFIXES = {"ethnic_minority": "ethnic_minority_"}
+
+
+def interval(values: np.ndarray) -> dict[str, float | None]:
+    """Mean and the 5th and 95th percentiles of a replicate sample.
+
+    A figure undefined in some replicate (a rate over an empty group) is reported as None.
+    """
+    values = np.asarray(values, dtype=float)
+    if np.isnan(values).any():
+        return {"mean": None, "p05": None, "p95": None}
+    return {
+        "mean": float(values.mean()),
+        "p05": float(np.percentile(values, 5)),
+        "p95": float(np.percentile(values, 95)),
+    }
+
+
+def summarize_reviews(rows: list[dict[str, Any]], measure: str) -> dict[str, dict[str, Any]]:
+    """Per review year: each rate and transition count as mean, p05 and p95 over replicates.
+
+    Args:
+        rows: one dict per replicate and review (the `reviews` table's rows).
+        measure: the targeted measure; its rate is repeated as `measure_rate`.
+    """
+    by_year: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_year.setdefault(int(row["year"]), []).append(row)
+    summary: dict[str, dict[str, Any]] = {}
+    for year in sorted(by_year):
+        year_rows = by_year[year]
+        column = lambda name, rows=year_rows: np.array([r[name] for r in rows], dtype=float)  # noqa: E731
+        entry: dict[str, Any] = {"standard": year_rows[0]["standard"]}
+        for name in (*RATE_FIELDS, *COUNT_FIELDS):
+            entry[name] = interval(column(name))
+        entry["measure_rate"] = entry[f"{measure}_rate"]
+        for group, prefix in GROUP_PREFIXES.items():
+            entry[group] = {name: interval(column(prefix + name)) for name in RATE_FIELDS}
+        summary[str(year)] = entry
+    return summary

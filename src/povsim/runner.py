@@ -1,0 +1,87 @@
+"""Running the model: one replicate, or an ensemble of replicates with spawned seeds.
+
+`run_one` is a pure function of a scenario and a replicate index, so any executor can call
+it: the replicate's random stream is `SeedSequence(master_seed, spawn_key=(replicate,))`,
+the same in every process and for every scenario (common random numbers).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm import tqdm
+
+from povsim.model import PovertyModel, replicate_seed
+from povsim.scenario import Scenario
+
+PROGRESS_DELAY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one replicate produced: its review figures and its monthly series."""
+
+    replicate: int
+    seed_entropy: int
+    spawn_key: tuple[int, ...]
+    reviews: list[dict[str, Any]]
+    monthly: list[dict[str, Any]]
+    seconds: float
+
+
+def run_one(scenario: Scenario, replicate: int) -> RunResult:
+    """Run one replicate of a scenario to its last review."""
+    started = time.perf_counter()
+    seed = replicate_seed(scenario.run.master_seed, replicate)
+    model = PovertyModel(scenario=scenario, rng=seed)
+    model.run()
+    monthly = model.datacollector.get_model_vars_dataframe().to_dict("records")
+    return RunResult(
+        replicate=replicate,
+        seed_entropy=int(seed.entropy),
+        spawn_key=tuple(seed.spawn_key),
+        reviews=model.reviews,
+        monthly=monthly,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def run_replicates(scenario: Scenario, workers: int = 1, progress: bool = True) -> list[RunResult]:
+    """Run every replicate of a scenario, in order of replicate index.
+
+    Args:
+        scenario: the scenario; `run.replicate_count` replicates are run.
+        workers: processes to use; 1 runs in this process.
+        progress: show a progress bar when the ensemble takes more than a couple of seconds.
+    """
+    count = scenario.run.replicate_count
+    bar = tqdm(
+        total=count,
+        desc=f"{scenario.name}: replicates",
+        unit="run",
+        delay=PROGRESS_DELAY_SECONDS,
+        disable=not progress,
+        file=sys.stderr,
+    )
+    with bar:
+        results = []
+        for result in _execute(run_one, scenario, count, workers):
+            results.append(result)
+            bar.update()
+    return sorted(results, key=lambda r: r.replicate)
+
+
+def _execute(
+    function: Callable[[Scenario, int], RunResult], scenario: Scenario, count: int, workers: int
+) -> Iterator[RunResult]:
+    if workers <= 1 or count == 1:
+        for replicate in range(count):
+            yield function(scenario, replicate)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, count)) as pool:
+        yield from pool.map(function, [scenario] * count, range(count))

@@ -1,0 +1,330 @@
+"""Reading scenario files: TOML, `extends` chains, dotted overrides, and validation.
+
+Every problem is reported as an `InputError` naming the file that set the offending key,
+its dotted path, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from povsim.scenario.errors import InputError, Problem, problem
+from povsim.scenario.schema import Scenario
+
+SIMULATION_START = dt.date(2022, 1, 1)
+FIRST_REVIEW_DATE = dt.date(2021, 12, 31)
+COMMAND_LINE = "--set"
+MAX_NON_WORKING_AGE_SHARE = 0.9
+MAX_BELOW_LINE_SHARE = 0.98
+MIN_BELOW_LINE_SHARE = 0.001
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse one TOML file, turning every read or syntax failure into an InputError."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise problem(shown, "", "file not found") from None
+    except IsADirectoryError:
+        raise problem(shown, "", "is a folder; expected a TOML file") from None
+    except OSError as error:
+        raise problem(shown, "", f"cannot be read: {error.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise problem(
+            shown, "", f"is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8"
+        ) from None
+    if not text.strip():
+        raise problem(shown, "", "is empty; expected a TOML scenario (at least `name = ...`)")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise problem(shown, "", f"is not valid TOML: {error}") from None
+
+
+def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, str]]:
+    """Load a scenario file and every file it extends, child values over parent values.
+
+    Returns the merged table and, for each dotted key, the file that set it. `extends` is
+    resolved relative to the file that names it.
+    """
+    path = path.resolve() if path.exists() else path
+    if path in _chain:
+        cycle = " -> ".join(str(p) for p in (*_chain, path))
+        raise problem(str(_chain[-1]), "extends", f"circular extends: {cycle}", str(path.name))
+    data = read_toml(path)
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data, dict.fromkeys(_leaf_paths(data), str(path))
+    if not isinstance(parent_name, str) or not parent_name:
+        raise problem(str(path), "extends", "expected the name of a TOML file", parent_name)
+    parent_path = path.parent / parent_name
+    if not parent_path.is_file():
+        raise problem(
+            str(path),
+            "extends",
+            f"names a file that does not exist (looked for {parent_path})",
+            parent_name,
+        )
+    base, origins = resolve_extends(parent_path, (*_chain, path))
+    merged = deep_merge(base, data)
+    origins.update(dict.fromkeys(_leaf_paths(data), str(path)))
+    return merged, origins
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """A new table: `override`'s values over `base`'s, merging nested tables key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split a `dotted.key=value` override; the value is read as TOML, else kept as a string."""
+    key, sep, raw_value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise problem(COMMAND_LINE, text, "expected dotted.key=value, e.g. run.replicate_count=5")
+    raw_value = raw_value.strip()
+    try:
+        value = tomllib.loads(f"v = {raw_value}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw_value
+    return key, value
+
+
+def set_dotted(data: dict, key_path: str, value: Any) -> None:
+    """Set `value` at a dotted path in nested tables, creating tables on the way."""
+    parts = key_path.split(".")
+    table = data
+    for depth, part in enumerate(parts[:-1]):
+        child = table.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise problem(COMMAND_LINE, ".".join(parts[: depth + 1]), "is a value, not a table", child)
+        table = child
+    table[parts[-1]] = value
+
+
+def load_scenario(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | list[str] | None = None,
+) -> Scenario:
+    """Load and validate a scenario file (or the built-in baseline when `path` is None).
+
+    Args:
+        path: a scenario TOML file, possibly with `extends`.
+        overrides: dotted-key values applied on top, as a mapping or as `key=value` strings
+            (the command line's `--set`).
+
+    Raises:
+        InputError: naming the file, key path, value and expectation for each problem.
+    """
+    if path is None:
+        data, origins, top = {}, {}, "<defaults>"
+    else:
+        top = str(path)
+        data, origins = resolve_extends(Path(path))
+    data = dict(data)
+    items = overrides.items() if isinstance(overrides, dict) else map(parse_assignment, overrides or [])
+    for key, value in items:
+        key = key.replace("__", ".")
+        set_dotted(data, key, value)
+        origins[key] = COMMAND_LINE
+    return validate_scenario(data, origins, top)
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A copy of a validated scenario with dotted-key overrides applied and re-validated."""
+    data = scenario.model_dump()
+    origins: dict[str, str] = {}
+    for key, value in overrides.items():
+        dotted = key.replace("__", ".")
+        set_dotted(data, dotted, value)
+        origins[dotted] = "override"
+    return validate_scenario(data, origins, f"scenario {scenario.name!r}")
+
+
+def validate_scenario(data: dict, origins: dict[str, str], top: str) -> Scenario:
+    """Validate merged scenario data, translating schema errors into actionable problems."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        problems = [_explain(e, origins, top) for e in error.errors()]
+        raise InputError(problems) from None
+    check_consistency(scenario, origins, top)
+    return scenario
+
+
+def check_consistency(scenario: Scenario, origins: dict[str, str], top: str) -> None:
+    """Cross-field checks the per-field ranges cannot express."""
+    check_dates(scenario, origins, top)
+    check_population(scenario, origins, top)
+
+
+def check_population(scenario: Scenario, origins: dict[str, str], top: str) -> None:
+    """The end-2021 targets must be reachable by some population."""
+    p = scenario.population
+    key = "population.age60plus_member_share"
+    non_working = p.under6_member_share + p.age6_15_member_share + p.age60plus_member_share
+    if non_working > MAX_NON_WORKING_AGE_SHARE:
+        raise problem(
+            origins.get(key, top),
+            key,
+            f"makes members outside working age {non_working:.0%} of all members; expected the "
+            f"three age shares (under 6, 6-15, 60+) to sum to at most {MAX_NON_WORKING_AGE_SHARE}",
+            p.age60plus_member_share,
+        )
+    minority, others = scenario.initial_below_line_shares()
+    key = "targets.ethnic_minority_rate_ratio"
+    ratio = scenario.targets.ethnic_minority_rate_ratio
+    if minority > MAX_BELOW_LINE_SHARE:
+        raise problem(
+            origins.get(key, top),
+            key,
+            f"asks for {minority:.0%} of ethnic-minority households at or below the income line "
+            f"at the end-2021 review; expected a ratio that keeps it under "
+            f"{MAX_BELOW_LINE_SHARE:.0%} given targets.initial_rate_share and targets.measure",
+            ratio,
+        )
+    if others < MIN_BELOW_LINE_SHARE:
+        raise problem(
+            origins.get(key, top),
+            key,
+            f"leaves {others:.2%} of other households at or below the line, given "
+            f"population.ethnic_minority_household_share = "
+            f"{scenario.population.ethnic_minority_household_share}; expected a smaller ratio or "
+            "minority share so that the overall rate can be met",
+            ratio,
+        )
+
+
+def check_dates(scenario: Scenario, origins: dict[str, str], top: str) -> None:
+    """The calendar must contain a review, and the standards must apply in order."""
+    end = scenario.calendar.end_date
+    if end < dt.date(SIMULATION_START.year, 12, 31):
+        key = "calendar.end_date"
+        raise problem(
+            origins.get(key, top),
+            key,
+            f"ends before the first simulated review (end-{SIMULATION_START.year}); "
+            f"the simulation starts on {SIMULATION_START}, expected a date on or after "
+            f"{SIMULATION_START.year}-12-31",
+            end,
+        )
+    switch = scenario.standards.decree_351_first_review_date
+    if switch <= FIRST_REVIEW_DATE:
+        key = "standards.decree_351_first_review_date"
+        raise problem(
+            origins.get(key, top),
+            key,
+            f"is on or before the end-2021 review ({FIRST_REVIEW_DATE}), which Decree 07/2021 "
+            "governs; expected a later date (default 2026-12-31)",
+            switch,
+        )
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable fingerprint of every parameter value, for manifests and result stores."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _leaf_paths(data: dict, prefix: str = "") -> list[str]:
+    paths = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        paths.append(path)
+        if isinstance(value, dict):
+            paths.extend(_leaf_paths(value, path + "."))
+    return paths
+
+
+def _explain(error: dict, origins: dict[str, str], top: str) -> Problem:
+    loc = [str(part) for part in error["loc"]]
+    key_path = ".".join(loc)
+    file = _origin(key_path, origins, top)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return Problem(file, key_path, _unknown_key_message(loc), error["input"], True)
+    expected = describe_expected(loc)
+    message = error["msg"][0].lower() + error["msg"][1:]
+    if expected:
+        message += f"; expected {expected}"
+    return Problem(file, key_path, message, error["input"], True)
+
+
+def _origin(key_path: str, origins: dict[str, str], top: str) -> str:
+    parts = key_path.split(".")
+    for end in range(len(parts), 0, -1):
+        found = origins.get(".".join(parts[:end]))
+        if found:
+            return found
+    return top
+
+
+def _field_owner(loc: list[str]) -> tuple[type[BaseModel] | None, str]:
+    """The schema class holding the field at `loc`, and the field's name."""
+    owner: type[BaseModel] = Scenario
+    for part in loc[:-1]:
+        field = owner.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None, loc[-1]
+        owner = annotation
+    return owner, loc[-1]
+
+
+def _unknown_key_message(loc: list[str]) -> str:
+    owner, key = _field_owner(loc)
+    if owner is None:
+        return "unknown key"
+    valid = list(owner.model_fields)
+    close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    where = ".".join(loc[:-1]) or "the top level"
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key{hint} (valid keys in {where}: {', '.join(valid)})"
+
+
+def describe_expected(loc: list[str]) -> str:
+    """What the schema accepts at `loc`, in words: type, range and meaning."""
+    owner, key = _field_owner(loc)
+    if owner is None or key not in owner.model_fields:
+        return ""
+    field = owner.model_fields[key]
+    annotation = field.annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return f"a table [{'.'.join(loc)}]"
+    kind = {
+        float: "a number",
+        int: "an integer",
+        bool: "true or false",
+        str: "a string",
+        dt.date: "a date (YYYY-MM-DD)",
+    }.get(annotation, "")
+    if not kind and getattr(annotation, "__args__", None):
+        kind = "one of " + ", ".join(repr(a) for a in annotation.__args__)
+    lower = upper = None
+    for rule in field.metadata:
+        lower = getattr(rule, "ge", lower)
+        upper = getattr(rule, "le", upper)
+    if lower is not None and upper is not None:
+        kind += f" from {lower:,} to {upper:,}"
+    elif lower is not None:
+        kind += f" of at least {lower:,}"
+    if field.description:
+        kind += f" ({field.description})"
+    return kind

@@ -1,0 +1,269 @@
+"""Vietnam's national multidimensional poverty standards, as data and rules.
+
+Two standards matter for 2021-2030:
+
+- Decree 07/2021/ND-CP (period 2022-2025; the end-2021 review already used it),
+- Decree 351/2025/ND-CP (period 2026-2030; lines from 2027, so by default first applied at
+  the end-2026 review, an inference made by analogy with 2021).
+
+A household is *poor* if its income per person is at or below the line and it is deprived
+in at least 3 indicators; *near-poor* if its income is at or below the line with fewer
+deprivations; of *average living standard* if its income is above the line but at most
+1.5 times it. Each indicator below records its rule as the decree states it, whether that
+wording has been checked against the decree's own text (`verified`), and its source. The
+unverified numeric thresholds (floor area, dependent share) are scenario parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from povsim.households import HouseholdState
+from povsim.scenario.schema import Scenario
+
+PUBLIC_TEXT = "Decree 07/2021/ND-CP public text (luatvietnam.vn), facts.md section 3"
+REPORTED = "reported by secondary sources; to be verified against the decree appendix"
+DECREE_351_NEWS = "huengaynay.vn and vietnamnet reports on Decree 351/2025 (facts.md section 3)"
+
+
+class Status(IntEnum):
+    """Official status of a household at a review, from worst to best off."""
+
+    POOR = 0
+    NEAR_POOR = 1
+    AVERAGE = 2
+    ABOVE_AVERAGE = 3
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One deprivation indicator of a standard."""
+
+    name: str
+    dimension: str
+    rule: str
+    verified: bool
+    source: str
+
+
+INDICATORS: dict[str, Indicator] = {
+    i.name: i
+    for i in (
+        Indicator(
+            "employment",
+            "employment",
+            "at least one working-age member without regular work",
+            False,
+            REPORTED,
+        ),
+        Indicator(
+            "dependents",
+            "employment",
+            "dependents are more than half the members (threshold: a parameter)",
+            False,
+            REPORTED,
+        ),
+        Indicator("nutrition", "health", "a child under 16 is stunted or underweight", True, PUBLIC_TEXT),
+        Indicator(
+            "health_insurance",
+            "health",
+            "a member aged 6 or more has no health insurance",
+            True,
+            PUBLIC_TEXT,
+        ),
+        Indicator(
+            "adult_education",
+            "education",
+            "a member aged 16-30 lacks the schooling expected for their age",
+            False,
+            REPORTED,
+        ),
+        Indicator(
+            "child_school_attendance",
+            "education",
+            "a child aged 3-15 is not in school at the right level",
+            False,
+            REPORTED,
+        ),
+        Indicator(
+            "housing_quality",
+            "housing",
+            "the household lives in a makeshift or non-durable house",
+            False,
+            REPORTED,
+        ),
+        Indicator(
+            "floor_area",
+            "housing",
+            "floor area per person is under 8 m2 (threshold: a parameter)",
+            False,
+            REPORTED,
+        ),
+        Indicator(
+            "domestic_water",
+            "water and sanitation",
+            "no safe domestic water source",
+            False,
+            REPORTED,
+        ),
+        Indicator("hygienic_latrine", "water and sanitation", "no hygienic latrine", False, REPORTED),
+        Indicator(
+            "telecom_use",
+            "information",
+            "no member uses telecommunication or internet services",
+            False,
+            REPORTED,
+        ),
+        Indicator("information_means", "information", "no means of access to information", False, REPORTED),
+        Indicator(
+            "digital_services",
+            "information",
+            "no member uses digital services (added by Decree 351)",
+            False,
+            DECREE_351_NEWS,
+        ),
+        Indicator(
+            "internet_access",
+            "information",
+            "no internet access (added by Decree 351)",
+            False,
+            DECREE_351_NEWS,
+        ),
+        Indicator(
+            "waste_handling",
+            "water and sanitation",
+            "household waste not handled hygienically (added by Decree 351)",
+            False,
+            DECREE_351_NEWS,
+        ),
+    )
+}
+
+DECREE_07_INDICATORS = (
+    "employment",
+    "dependents",
+    "nutrition",
+    "health_insurance",
+    "adult_education",
+    "child_school_attendance",
+    "housing_quality",
+    "floor_area",
+    "domestic_water",
+    "hygienic_latrine",
+    "telecom_use",
+    "information_means",
+)
+DECREE_351_INDICATORS = (
+    *(name for name in DECREE_07_INDICATORS if name != "information_means"),
+    "digital_services",
+    "internet_access",
+    "waste_handling",
+)
+
+# Houses below this type are makeshift or non-durable: 0 makeshift, 1 non-durable,
+# 2 semi-durable, 3 durable (the Circular 07 housing scale).
+DURABLE_ENOUGH_HOUSE_TYPE = 2
+
+
+@dataclass(frozen=True)
+class PovertyStandard:
+    """A national poverty standard: income lines, indicators and the classification rule."""
+
+    decree: str
+    rural_line_vnd_per_person_month: float
+    urban_line_vnd_per_person_month: float
+    indicators: tuple[str, ...]
+    poor_min_deprivation_count: int
+    average_living_line_multiple: float
+    floor_area_min_m2_per_person: float
+    dependents_max_share: float
+
+    def income_line(self, urban: np.ndarray) -> np.ndarray:
+        """The income line (VND per person per month) that applies to each household."""
+        return np.where(urban, self.urban_line_vnd_per_person_month, self.rural_line_vnd_per_person_month)
+
+    def deprivations(self, state: HouseholdState) -> np.ndarray:
+        """A (households x indicators) boolean matrix of deprivations under this standard."""
+        return np.column_stack([indicator_deprived(name, state, self) for name in self.indicators])
+
+    def classify(
+        self,
+        income_vnd_per_person_month: np.ndarray,
+        deprivation_count: np.ndarray,
+        urban: np.ndarray,
+    ) -> np.ndarray:
+        """Each household's `Status` code (int8) from measured income and deprivation count."""
+        line = self.income_line(urban)
+        at_or_below = income_vnd_per_person_month <= line
+        status = np.full(len(line), Status.ABOVE_AVERAGE, dtype=np.int8)
+        status[~at_or_below & (income_vnd_per_person_month <= self.average_living_line_multiple * line)] = (
+            Status.AVERAGE
+        )
+        poor = at_or_below & (deprivation_count >= self.poor_min_deprivation_count)
+        status[at_or_below & ~poor] = Status.NEAR_POOR
+        status[poor] = Status.POOR
+        return status
+
+
+def indicator_deprived(name: str, state: HouseholdState, standard: PovertyStandard) -> np.ndarray:
+    """Whether each household is deprived in the named indicator, from its current state."""
+    lacks = state.lacks
+    match name:
+        case "dependents":
+            dependents = state.n_under16 + state.n_60plus
+            return dependents > standard.dependents_max_share * state.size
+        case "nutrition":
+            return lacks[:, state.condition("nutrition")] & (state.n_under16 > 0)
+        case "employment":
+            return lacks[:, state.condition("employment")] & (state.n_16_59 > 0)
+        case "adult_education":
+            return lacks[:, state.condition("adult_education")] & (state.n_16_59 > 0)
+        case "child_school_attendance":
+            return lacks[:, state.condition("child_school_attendance")] & (state.n_6_15 > 0)
+        case "housing_quality":
+            return state.house_type < DURABLE_ENOUGH_HOUSE_TYPE
+        case "floor_area":
+            return state.floor_area_m2 < standard.floor_area_min_m2_per_person * state.size
+        case _:
+            return lacks[:, state.condition(name)].copy()
+
+
+def decree_07(scenario: Scenario) -> PovertyStandard:
+    """Decree 07/2021/ND-CP with the scenario's values for its parameters."""
+    s = scenario.standards
+    return PovertyStandard(
+        decree="Decree 07/2021/ND-CP",
+        rural_line_vnd_per_person_month=s.decree_07_rural_line_vnd_per_person_month,
+        urban_line_vnd_per_person_month=s.decree_07_urban_line_vnd_per_person_month,
+        indicators=DECREE_07_INDICATORS,
+        poor_min_deprivation_count=s.poor_min_deprivation_count,
+        average_living_line_multiple=s.average_living_line_multiple,
+        floor_area_min_m2_per_person=s.floor_area_min_m2_per_person,
+        dependents_max_share=s.dependents_max_share,
+    )
+
+
+def decree_351(scenario: Scenario) -> PovertyStandard:
+    """Decree 351/2025/ND-CP with the scenario's values for its parameters."""
+    s = scenario.standards
+    return PovertyStandard(
+        decree="Decree 351/2025/ND-CP",
+        rural_line_vnd_per_person_month=s.decree_351_rural_line_vnd_per_person_month,
+        urban_line_vnd_per_person_month=s.decree_351_urban_line_vnd_per_person_month,
+        indicators=DECREE_351_INDICATORS,
+        poor_min_deprivation_count=s.poor_min_deprivation_count,
+        average_living_line_multiple=s.average_living_line_multiple,
+        floor_area_min_m2_per_person=s.floor_area_min_m2_per_person,
+        dependents_max_share=s.dependents_max_share,
+    )
+
+
+def standard_in_force(review_date: dt.date, scenario: Scenario) -> PovertyStandard:
+    """The standard a review held on `review_date` classifies households under."""
+    if review_date >= scenario.standards.decree_351_first_review_date:
+        return decree_351(scenario)
+    return decree_07(scenario)
