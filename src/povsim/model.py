@@ -140,7 +140,7 @@ class PovertyModel(mesa.Model):
             standard,
             MONTHS_PER_YEAR,
             r.income_measurement_error_log_sd,
-            r.deprivation_misclassification_prob,
+            r.indicator_misscoring_prob_per_review,
             self.rng,
         )
         self.reviews.append(record_review(state, standard, self.year, income, deprived))

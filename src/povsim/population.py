@@ -71,7 +71,11 @@ def synthesize(
         escape_year=np.full(household_count, NO_YEAR, np.int16),
         relapse_count=np.zeros(household_count, np.int16),
     )
-    target_count = draw_deprivation_counts(scenario, below_line, rng)
+    like_below = below_line | (
+        rng.random(household_count)
+        < np.exp(-np.log(measured / line) / scenario.population.deprivation_income_gradient_log_sd)
+    )
+    target_count = draw_deprivation_counts(scenario, like_below, rng)
     chosen = choose_deprivations(scenario, state, standard, target_count, rng)
     set_living_conditions(scenario, state, standard, chosen, below_line, rng)
     return state, measured
@@ -94,7 +98,7 @@ def commune_minority_shares(communes: Communes, district_share: float) -> np.nda
 def draw_members(scenario: Scenario, household_count: int, rng: np.random.Generator) -> np.ndarray:
     """Members by age group (0-5, 6-15, 16-59, 60+) for each household, as int16 columns."""
     p = scenario.population
-    size = 1 + rng.poisson(p.persons_per_household_mean - 1.0, household_count)
+    size = 1 + rng.poisson(p.mean_household_size_persons - 1.0, household_count)
     age_shares = np.array([p.under6_member_share, p.age6_15_member_share, 0.0, p.age60plus_member_share])
     age_shares[2] = 1.0 - age_shares.sum()
     members = rng.multinomial(size, age_shares)
@@ -178,24 +182,26 @@ def draw_incomes(
 
 
 def draw_deprivation_counts(
-    scenario: Scenario, below_line: np.ndarray, rng: np.random.Generator
+    scenario: Scenario, like_below: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """How many deprivations each household is given, by its side of the income line.
 
     Below the line, a household is poor (3 or more) with the configured poor share and
-    near-poor (0-2) otherwise; above it, the count is Poisson.
+    near-poor (0-2) otherwise. Above it, a household close to the line (`like_below`) gets
+    a count drawn the same way, so that deprivations thin out gradually with income; the
+    rest get a Poisson count.
     """
     p, t = scenario.population, scenario.targets
-    n = len(below_line)
+    n = len(like_below)
     minimum = scenario.standards.poor_min_deprivation_count
-    poor = below_line & (rng.random(n) < t.poor_share_of_poor_or_near_poor)
+    poor = like_below & (rng.random(n) < t.poor_among_poor_or_near_poor_share)
     near_cap = minimum - 1
     near_p = min(p.near_poor_deprivations_mean_count / near_cap, 1.0) if near_cap > 0 else 0.0
     count = np.where(
         poor,
         minimum + rng.poisson(p.poor_extra_deprivations_mean_count, n),
         np.where(
-            below_line,
+            like_below,
             rng.binomial(max(near_cap, 0), near_p, n),
             rng.poisson(p.non_poor_deprivations_mean_count, n),
         ),

@@ -7,6 +7,7 @@ the same in every process and for every scenario (common random numbers).
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -83,5 +84,9 @@ def _execute(
         for replicate in range(count):
             yield function(scenario, replicate)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, count)) as pool:
+    # Forking a process that already runs threads (pyarrow, BLAS) can deadlock; a fork
+    # server forks workers from a clean process that has imported the model once.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["povsim.runner"])
+    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
         yield from pool.map(function, [scenario] * count, range(count))

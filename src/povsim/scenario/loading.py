@@ -44,12 +44,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise problem(
             shown, "", f"is not UTF-8 text (bad byte at offset {error.start}); save it as UTF-8"
         ) from None
-    if not text.strip():
-        raise problem(shown, "", "is empty; expected a TOML scenario (at least `name = ...`)")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise problem(shown, "", f"is not valid TOML: {error}") from None
+    if not data:
+        raise problem(shown, "", "is empty; expected a TOML scenario (at least `name = ...`)")
+    return data
 
 
 def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, dict[str, str]]:
@@ -58,10 +59,10 @@ def resolve_extends(path: Path, _chain: tuple[Path, ...] = ()) -> tuple[dict, di
     Returns the merged table and, for each dotted key, the file that set it. `extends` is
     resolved relative to the file that names it.
     """
-    path = path.resolve() if path.exists() else path
-    if path in _chain:
+    identity = path.resolve()
+    if identity in (p.resolve() for p in _chain):
         cycle = " -> ".join(str(p) for p in (*_chain, path))
-        raise problem(str(_chain[-1]), "extends", f"circular extends: {cycle}", str(path.name))
+        raise problem(str(_chain[-1]), "extends", f"circular extends: {cycle}", path.name)
     data = read_toml(path)
     parent_name = data.pop("extends", None)
     if parent_name is None:

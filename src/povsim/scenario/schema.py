@@ -107,7 +107,7 @@ class Targets(Section):
         description="ethnic-minority rate divided by the all-household rate, end-2021",
         source="Tuyen Quang province, 37.31 % vs 23.45 % end-2021 (thieunien.vn, facts.md s2)",
     )
-    poor_share_of_poor_or_near_poor: float = param(
+    poor_among_poor_or_near_poor_share: float = param(
         0.54,
         ge=0.05,
         le=0.95,
@@ -119,7 +119,7 @@ class Targets(Section):
 class Population(Section):
     """Distributions of the synthetic households (end of 2021)."""
 
-    persons_per_household_mean: float = param(
+    mean_household_size_persons: float = param(
         3.7,
         ge=1.5,
         le=8.0,
@@ -195,6 +195,16 @@ class Population(Section):
         le=2.0,
         description="mean number of deprivations (0-2) among near-poor households",
         source="assumption",
+    )
+    deprivation_income_gradient_log_sd: float = param(
+        0.3,
+        ge=0.01,
+        le=5.0,
+        description=(
+            "above the line, the chance of deprivations like those below it falls by 1/e per this "
+            "log-income distance from the line"
+        ),
+        source="assumption: deprivations change gradually with income, not at the line",
     )
     non_poor_deprivations_mean_count: float = param(
         0.5,
@@ -375,7 +385,7 @@ class Review(Section):
         description="log error of the review's income estimate (survey plus village meeting)",
         source="assumption; Circular 07/2021/TT-BLDTBXH scoring is a proxy (facts.md s3)",
     )
-    deprivation_misclassification_prob: float = param(
+    indicator_misscoring_prob_per_review: float = param(
         0.02,
         ge=0.0,
         le=0.5,
@@ -480,7 +490,7 @@ class Scenario(BaseModel):
         t = self.targets
         below = t.initial_rate_share
         if t.measure == "poor":
-            below /= t.poor_share_of_poor_or_near_poor
+            below /= t.poor_among_poor_or_near_poor_share
         minority_share = self.population.ethnic_minority_household_share
         minority = t.ethnic_minority_rate_ratio * below
         if minority_share >= 1.0:

@@ -1,0 +1,180 @@
+"""The poverty standards: classification rules and indicators straight from the decrees.
+
+Reference values are the decrees' own numbers (lines of VND 1.5/2.0 million under Decree 07,
+2.2/2.8 million under Decree 351; poor = at or below the line and 3+ deprivations; average
+living standard = above the line up to 1.5 times it), not outputs of the code.
+"""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from povsim.households import CONDITIONS, HouseholdState
+from povsim.scenario.loading import with_overrides
+from povsim.standards import (
+    DECREE_07_INDICATORS,
+    DECREE_351_INDICATORS,
+    INDICATORS,
+    Status,
+    decree_07,
+    decree_351,
+    indicator_deprived,
+    standard_in_force,
+)
+
+P, N, A, X = Status.POOR, Status.NEAR_POOR, Status.AVERAGE, Status.ABOVE_AVERAGE
+
+CLASSIFICATION = [
+    # decree, urban, income VND/person/month, deprivations, expected status
+    ("07", False, 1_500_000, 3, P),
+    ("07", False, 1_500_000, 2, N),
+    ("07", False, 1_000_000, 0, N),
+    ("07", False, 900_000, 12, P),
+    ("07", False, 1_500_001, 6, A),
+    ("07", False, 2_250_000, 0, A),
+    ("07", False, 2_250_001, 5, X),
+    ("07", True, 2_000_000, 3, P),
+    ("07", True, 1_999_999, 2, N),
+    ("07", True, 2_000_001, 4, A),
+    ("07", True, 3_000_000, 0, A),
+    ("07", True, 3_000_001, 0, X),
+    ("351", False, 2_200_000, 3, P),
+    ("351", False, 1_600_000, 2, N),
+    ("351", False, 2_200_001, 3, A),
+    ("351", False, 3_300_000, 3, A),
+    ("351", False, 3_300_001, 3, X),
+    ("351", True, 2_800_000, 4, P),
+    ("351", True, 2_500_000, 0, N),
+    ("351", True, 4_200_001, 0, X),
+]
+
+
+@pytest.mark.parametrize(("decree", "urban", "income", "count", "expected"), CLASSIFICATION)
+def test_classification_follows_the_decree(baseline, decree, urban, income, count, expected):
+    standard = decree_07(baseline) if decree == "07" else decree_351(baseline)
+    status = standard.classify(np.array([float(income)]), np.array([count]), np.array([urban]))
+    assert status[0] == expected
+
+
+def test_same_household_poorer_under_the_new_line(baseline):
+    income = np.array([1_800_000.0, 1_800_000.0])
+    count = np.array([1, 3])
+    urban = np.array([False, False])
+    assert list(decree_07(baseline).classify(income, count, urban)) == [A, A]
+    assert list(decree_351(baseline).classify(income, count, urban)) == [N, P]
+
+
+def test_indicator_sets():
+    assert len(DECREE_07_INDICATORS) == 12
+    dimensions = [INDICATORS[name].dimension for name in DECREE_07_INDICATORS]
+    assert sorted(set(dimensions)) == sorted(
+        ["employment", "health", "education", "housing", "water and sanitation", "information"]
+    )
+    assert all(dimensions.count(d) == 2 for d in set(dimensions))
+    assert "information_means" not in DECREE_351_INDICATORS
+    assert {"digital_services", "internet_access", "waste_handling"} <= set(DECREE_351_INDICATORS)
+    assert len(DECREE_351_INDICATORS) == 14
+
+
+def test_only_publicly_confirmed_thresholds_are_marked_verified():
+    verified = {name for name, indicator in INDICATORS.items() if indicator.verified}
+    assert verified == {"nutrition", "health_insurance"}
+    assert all(indicator.source for indicator in INDICATORS.values())
+
+
+def make_state(rows: list[dict]) -> HouseholdState:
+    """Households built by hand: defaults are a well-off adult couple with nothing lacking."""
+    n = len(rows)
+
+    def column(name, default, dtype):
+        return np.array([r.get(name, default) for r in rows], dtype=dtype)
+
+    lacks = np.zeros((n, len(CONDITIONS)), bool)
+    for i, r in enumerate(rows):
+        for name in r.get("lacks", []):
+            lacks[i, HouseholdState.condition(name)] = True
+    return HouseholdState(
+        commune=np.zeros(n, np.int16),
+        urban=np.zeros(n, bool),
+        ethnic_minority=np.zeros(n, bool),
+        remote=np.zeros(n, bool),
+        n_under6=column("n_under6", 0, np.int16),
+        n_6_15=column("n_6_15", 0, np.int16),
+        n_16_59=column("n_16_59", 2, np.int16),
+        n_60plus=column("n_60plus", 0, np.int16),
+        log_income_permanent=np.zeros(n),
+        income_persistent=np.zeros(n),
+        illness_months_left=np.zeros(n, np.int16),
+        income_vnd_per_person_month=np.zeros(n),
+        income_since_review_vnd=np.zeros(n),
+        house_type=column("house_type", 3, np.int8),
+        floor_area_m2=column("floor_area_m2", 60.0, np.float32),
+        lacks=lacks,
+        status=np.zeros(n, np.int8),
+        ever_poor=np.zeros(n, bool),
+        escape_year=np.zeros(n, np.int16),
+        relapse_count=np.zeros(n, np.int16),
+    )
+
+
+INDICATOR_CASES = [
+    # indicator, household, deprived?
+    ("floor_area", {"floor_area_m2": 15.8}, True),  # 7.9 m2 per person for 2 members
+    ("floor_area", {"floor_area_m2": 16.0}, False),  # exactly 8 m2 per person
+    ("dependents", {"n_6_15": 2, "n_16_59": 1}, True),  # 2 of 3 members dependent
+    ("dependents", {"n_6_15": 2, "n_16_59": 2}, False),  # exactly half
+    ("dependents", {"n_60plus": 1, "n_16_59": 0}, True),  # a lone elderly member
+    ("nutrition", {"lacks": ["nutrition"], "n_under6": 1}, True),
+    ("nutrition", {"lacks": ["nutrition"]}, False),  # no child under 16 to be malnourished
+    ("child_school_attendance", {"lacks": ["child_school_attendance"], "n_6_15": 1}, True),
+    ("child_school_attendance", {"lacks": ["child_school_attendance"]}, False),
+    ("employment", {"lacks": ["employment"]}, True),
+    ("employment", {"lacks": ["employment"], "n_16_59": 0, "n_60plus": 2}, False),
+    ("health_insurance", {"lacks": ["health_insurance"]}, True),
+    ("health_insurance", {}, False),
+    ("housing_quality", {"house_type": 0}, True),
+    ("housing_quality", {"house_type": 1}, True),
+    ("housing_quality", {"house_type": 2}, False),
+    ("domestic_water", {"lacks": ["domestic_water"]}, True),
+    ("hygienic_latrine", {"lacks": ["hygienic_latrine"]}, True),
+    ("telecom_use", {"lacks": ["telecom_use"]}, True),
+    ("information_means", {"lacks": ["information_means"]}, True),
+    ("information_means", {"lacks": ["domestic_water"]}, False),
+]
+
+
+@pytest.mark.parametrize(("name", "household", "deprived"), INDICATOR_CASES)
+def test_indicator_rules(baseline, name, household, deprived):
+    state = make_state([household])
+    assert bool(indicator_deprived(name, state, decree_07(baseline))[0]) is deprived
+
+
+def test_unverified_thresholds_are_parameters(baseline):
+    state = make_state([{"floor_area_m2": 20.0}])  # 10 m2 per person
+    strict = with_overrides(baseline, {"standards.floor_area_min_m2_per_person": 12.0})
+    assert not indicator_deprived("floor_area", state, decree_07(baseline))[0]
+    assert indicator_deprived("floor_area", state, decree_07(strict))[0]
+
+
+def test_deprivation_matrix_counts_by_standard(baseline):
+    lacking = ["information_means", "digital_services", "internet_access", "waste_handling"]
+    state = make_state([{"lacks": lacking}])
+    assert decree_07(baseline).deprivations(state).sum() == 1
+    assert decree_351(baseline).deprivations(state).sum() == 3
+
+
+@pytest.mark.parametrize(
+    ("switch", "review", "decree"),
+    [
+        (dt.date(2026, 12, 31), dt.date(2021, 12, 31), "Decree 07/2021/ND-CP"),
+        (dt.date(2026, 12, 31), dt.date(2025, 12, 31), "Decree 07/2021/ND-CP"),
+        (dt.date(2026, 12, 31), dt.date(2026, 12, 31), "Decree 351/2025/ND-CP"),
+        (dt.date(2026, 12, 31), dt.date(2030, 12, 31), "Decree 351/2025/ND-CP"),
+        (dt.date(2027, 12, 31), dt.date(2026, 12, 31), "Decree 07/2021/ND-CP"),
+        (dt.date(2025, 12, 1), dt.date(2025, 12, 31), "Decree 351/2025/ND-CP"),
+    ],
+)
+def test_standard_in_force_is_decided_by_date(baseline, switch, review, decree):
+    scenario = with_overrides(baseline, {"standards.decree_351_first_review_date": switch})
+    assert standard_in_force(review, scenario).decree == decree
