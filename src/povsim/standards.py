@@ -235,26 +235,36 @@ def indicator_deprived(name: str, state: HouseholdState, standard: PovertyStanda
 def decree_07(scenario: Scenario) -> PovertyStandard:
     """Decree 07/2021/ND-CP with the scenario's values for its parameters."""
     s = scenario.standards
-    return PovertyStandard(
-        decree="Decree 07/2021/ND-CP",
-        rural_line_vnd_per_person_month=s.decree_07_rural_line_vnd_per_person_month,
-        urban_line_vnd_per_person_month=s.decree_07_urban_line_vnd_per_person_month,
-        indicators=DECREE_07_INDICATORS,
-        poor_min_deprivation_count=s.poor_min_deprivation_count,
-        average_living_line_multiple=s.average_living_line_multiple,
-        floor_area_min_m2_per_person=s.floor_area_min_m2_per_person,
-        dependents_max_share=s.dependents_max_share,
+    return _standard(
+        scenario,
+        "Decree 07/2021/ND-CP",
+        DECREE_07_INDICATORS,
+        s.decree_07_rural_line_vnd_per_person_month,
+        s.decree_07_urban_line_vnd_per_person_month,
     )
 
 
 def decree_351(scenario: Scenario) -> PovertyStandard:
     """Decree 351/2025/ND-CP with the scenario's values for its parameters."""
     s = scenario.standards
+    return _standard(
+        scenario,
+        "Decree 351/2025/ND-CP",
+        DECREE_351_INDICATORS,
+        s.decree_351_rural_line_vnd_per_person_month,
+        s.decree_351_urban_line_vnd_per_person_month,
+    )
+
+
+def _standard(
+    scenario: Scenario, decree: str, indicators: tuple[str, ...], rural_line: float, urban_line: float
+) -> PovertyStandard:
+    s = scenario.standards
     return PovertyStandard(
-        decree="Decree 351/2025/ND-CP",
-        rural_line_vnd_per_person_month=s.decree_351_rural_line_vnd_per_person_month,
-        urban_line_vnd_per_person_month=s.decree_351_urban_line_vnd_per_person_month,
-        indicators=DECREE_351_INDICATORS,
+        decree=decree,
+        rural_line_vnd_per_person_month=rural_line,
+        urban_line_vnd_per_person_month=urban_line,
+        indicators=indicators,
         poor_min_deprivation_count=s.poor_min_deprivation_count,
         average_living_line_multiple=s.average_living_line_multiple,
         floor_area_min_m2_per_person=s.floor_area_min_m2_per_person,
