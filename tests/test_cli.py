@@ -12,6 +12,7 @@ import pytest
 from conftest import ROOT, SCENARIOS, write
 from povsim import plots
 from povsim.cli import main
+from povsim.policies import INSTRUMENT_IDS
 
 BASELINE = str(SCENARIOS / "baseline.toml")
 SMALL = ["--households", "600", "--replicates", "3", "--quiet"]
@@ -80,7 +81,16 @@ def test_summary_is_computed_from_the_stored_table(result):
         minority = np.array([r["ethnic_minority_poor_rate"] for r in rows])
         assert entry["ethnic_minority"]["poor_rate"]["mean"] == pytest.approx(minority.mean())
         assert entry["measure_rate"] == entry["poor_or_near_poor_rate"]
-    assert summary["ledger"] == {}
+    ledger = pq.read_table(result / "ledger.parquet").to_pylist()
+    assert set(summary["ledger"]) == set(INSTRUMENT_IDS)
+    for instrument, entry in summary["ledger"].items():
+        rows = [r for r in ledger if r["instrument"] == instrument]
+        for year in range(2022, 2031):
+            values = [r for r in rows if r["year"] == year]
+            assert len(values) == 3
+            assert entry[str(year)]["vnd"] == pytest.approx(np.mean([r["vnd"] for r in values]))
+            assert entry[str(year)]["units"] == pytest.approx(np.mean([r["units"] for r in values]))
+        assert entry["total"]["vnd"] == pytest.approx(sum(r["vnd"] for r in rows) / 3)
 
 
 def test_manifest_records_seeds_versions_and_scenario(result):

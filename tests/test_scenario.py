@@ -11,10 +11,9 @@ from povsim.cli import main
 from povsim.scenario import InputError, Scenario, load_scenario, scenario_hash
 from povsim.scenario.schema import Section
 
-UNIT_SUFFIXES = (
-    "_vnd_per_person_month",
-    "_per_year",
-    "_per_month",
+UNIT_TOKENS = (
+    "_vnd",
+    "_per_",
     "_share",
     "_count",
     "_log_sd",
@@ -22,22 +21,27 @@ UNIT_SUFFIXES = (
     "_multiplier",
     "_ratio",
     "_date",
-    "_m2_per_person",
+    "_m2",
     "_seed",
     "_offset",
     "_multiple",
     "_persons",
-    "_per_review",
+    "_years",
+    "_month",
 )
+UNITLESS = {"enabled", "eligible_groups", "name", "description", "communes", "measure", "scheduled"}
 
 
 def leaf_fields(model: type[BaseModel] = Scenario, prefix: str = ""):
     for name, field in model.model_fields.items():
         annotation = field.annotation
+        inner = typing.get_args(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             yield from leaf_fields(annotation, f"{prefix}{name}.")
-        else:
-            yield f"{prefix}{name}", field
+            continue
+        if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+            yield from leaf_fields(inner[0], f"{prefix}{name}[].")
+        yield f"{prefix}{name}", field
 
 
 def problems_of(excinfo) -> list:
@@ -50,19 +54,24 @@ def test_baseline_file_matches_schema_defaults(baseline):
 
 
 def test_every_parameter_has_unit_range_default_and_source():
+    paths = []
     for path, field in leaf_fields():
+        paths.append(path)
         if path in {"name", "description"}:
             continue
-        section, name = path.split(".")
+        name = path.split(".")[-1]
         assert field.json_schema_extra, path
-        assert field.json_schema_extra.get("source"), path
         assert field.description, path
-        if section == "deprivation_weights" or path == "targets.measure":
-            continue  # relative weights (unitless by definition) and a named choice
-        assert name.endswith(UNIT_SUFFIXES), f"{path} has no unit in its name"
+        if not path.startswith("disasters.scheduled[]"):
+            assert field.json_schema_extra.get("source"), path
+        if path.startswith("deprivation_weights.") or name in UNITLESS:
+            continue  # relative weights (unitless by definition), switches, names and lists
+        assert any(token in name for token in UNIT_TOKENS), f"{path} has no unit in its name"
         if field.annotation in (int, float):
             bounds = {type(m).__name__ for m in field.metadata}
             assert {"Ge", "Le"} <= bounds, f"{path} has no closed valid range"
+    assert "instruments.preferential_loans.poor_rate_per_year" in paths
+    assert "disasters.scheduled[].damaged_houses_count" in paths
 
 
 def test_sections_forbid_unknown_keys_and_loose_types():

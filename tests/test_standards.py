@@ -10,7 +10,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from povsim.households import CONDITIONS, HouseholdState
+from povsim.households import HouseholdState
 from povsim.scenario.loading import with_overrides
 from povsim.standards import (
     DECREE_07_INDICATORS,
@@ -85,37 +85,17 @@ def test_only_publicly_confirmed_thresholds_are_marked_verified():
 
 def make_state(rows: list[dict]) -> HouseholdState:
     """Households built by hand: defaults are a well-off adult couple with nothing lacking."""
-    n = len(rows)
-
-    def column(name, default, dtype):
-        return np.array([r.get(name, default) for r in rows], dtype=dtype)
-
-    lacks = np.zeros((n, len(CONDITIONS)), bool)
-    for i, r in enumerate(rows):
-        for name in r.get("lacks", []):
-            lacks[i, HouseholdState.condition(name)] = True
-    return HouseholdState(
-        commune=np.zeros(n, np.int16),
-        urban=np.zeros(n, bool),
-        ethnic_minority=np.zeros(n, bool),
-        remote=np.zeros(n, bool),
-        n_under6=column("n_under6", 0, np.int16),
-        n_6_15=column("n_6_15", 0, np.int16),
-        n_16_59=column("n_16_59", 2, np.int16),
-        n_60plus=column("n_60plus", 0, np.int16),
-        log_income_permanent=np.zeros(n),
-        income_persistent=np.zeros(n),
-        illness_months_left=np.zeros(n, np.int16),
-        income_vnd_per_person_month=np.zeros(n),
-        income_since_review_vnd=np.zeros(n),
-        house_type=column("house_type", 3, np.int8),
-        floor_area_m2=column("floor_area_m2", 60.0, np.float32),
-        lacks=lacks,
-        status=np.zeros(n, np.int8),
-        ever_poor=np.zeros(n, bool),
-        escape_year=np.zeros(n, np.int16),
-        relapse_count=np.zeros(n, np.int16),
-    )
+    state = HouseholdState.empty(len(rows))
+    state.n_16_59[:] = 2
+    state.floor_area_m2[:] = 60.0
+    for i, row in enumerate(rows):
+        for name, value in row.items():
+            if name == "lacks":
+                for condition in value:
+                    state.lacks[i, HouseholdState.condition(condition)] = True
+            else:
+                getattr(state, name)[i] = value
+    return state
 
 
 INDICATOR_CASES = [
@@ -129,8 +109,8 @@ INDICATOR_CASES = [
     ("nutrition", {"lacks": ["nutrition"]}, False),  # no child under 16 to be malnourished
     ("child_school_attendance", {"lacks": ["child_school_attendance"], "n_6_15": 1}, True),
     ("child_school_attendance", {"lacks": ["child_school_attendance"]}, False),
-    ("employment", {"lacks": ["employment"]}, True),
-    ("employment", {"lacks": ["employment"], "n_16_59": 0, "n_60plus": 2}, False),
+    ("employment", {"jobless": 1}, True),
+    ("employment", {"jobless": 0, "wage_workers": 2}, False),
     ("health_insurance", {"lacks": ["health_insurance"]}, True),
     ("health_insurance", {}, False),
     ("housing_quality", {"house_type": 0}, True),

@@ -1,7 +1,7 @@
 """Births, ageing and deaths of household members, once a year.
 
-Income is tracked per person, so a change of household size rescales the permanent income
-level: the same household income is shared by more (or fewer) members.
+Earnings are held per household, so a birth shares the same income among more members; a
+working-age member who ages out gives up a regular job if the household had no other.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ AGE_OUT_PROB_PER_YEAR = {"n_under6": 1 / 6, "n_6_15": 1 / 10, "n_16_59": 1 / 44}
 def advance_year(state: HouseholdState, scenario: Scenario, rng: np.random.Generator) -> None:
     """Age members one year, add births and remove deaths; every household keeps a member."""
     d = scenario.demography
-    old_size = state.size
     leaving = {
         group: rng.binomial(getattr(state, group), prob) for group, prob in AGE_OUT_PROB_PER_YEAR.items()
     }
@@ -33,5 +32,5 @@ def advance_year(state: HouseholdState, scenario: Scenario, rng: np.random.Gener
     emptied = state.size == 0
     state.n_60plus[emptied] = 1
 
-    new_size = state.size
-    state.log_income_permanent += np.log(old_size / new_size)
+    state.jobless = np.minimum(state.jobless, state.n_16_59).astype(np.int16)
+    state.wage_workers = np.minimum(state.wage_workers, state.n_16_59 - state.jobless).astype(np.int16)

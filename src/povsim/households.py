@@ -18,10 +18,9 @@ if TYPE_CHECKING:
 
 # Boolean living conditions tracked in `HouseholdState.lacks`, one column each. A True
 # cell means the household lacks it (e.g. "domestic_water": no safe water source;
-# "employment": a working-age member without regular work; "nutrition": a malnourished
-# child). Whether a lack counts as a deprivation is decided by the standard in force.
+# "nutrition": a malnourished child). Whether a lack counts as a deprivation is decided by
+# the standard in force. Employment is not here: it follows the `jobless` count.
 CONDITIONS: tuple[str, ...] = (
-    "employment",
     "nutrition",
     "health_insurance",
     "adult_education",
@@ -38,6 +37,39 @@ _CONDITION_INDEX = {name: i for i, name in enumerate(CONDITIONS)}
 
 NO_STATUS = -1
 NO_YEAR = -1
+NOT_LEAVING = -1
+
+# dtype and initial value of each array; anything not listed is float64 and zero.
+_COLUMN_TYPES: dict[str, tuple[type, object]] = {
+    "commune": (np.int16, 0),
+    "urban": (np.bool_, False),
+    "ethnic_minority": (np.bool_, False),
+    "remote": (np.bool_, False),
+    "n_under6": (np.int16, 0),
+    "n_6_15": (np.int16, 0),
+    "n_16_59": (np.int16, 0),
+    "n_60plus": (np.int16, 0),
+    "wage_workers": (np.int16, 0),
+    "jobless": (np.int16, 0),
+    "trained": (np.bool_, False),
+    "abroad_months_left": (np.int16, 0),
+    "departure_in_months": (np.int16, NOT_LEAVING),
+    "illness_months_left": (np.int16, 0),
+    "crop_loss_months_left": (np.int16, 0),
+    "crop_loss_share": (np.float32, 0.0),
+    "arrears_months": (np.int16, 0),
+    "loan_defaulted": (np.bool_, False),
+    "short_this_month": (np.bool_, False),
+    "tuition_exempt_months_left": (np.int16, 0),
+    "state_insurance_card": (np.bool_, False),
+    "value_chain_member": (np.bool_, False),
+    "house_type": (np.int8, 3),
+    "floor_area_m2": (np.float32, 0.0),
+    "status": (np.int8, NO_STATUS),
+    "ever_poor": (np.bool_, False),
+    "escape_year": (np.int16, NO_YEAR),
+    "relapse_count": (np.int16, 0),
+}
 
 
 @dataclass
@@ -52,18 +84,60 @@ class HouseholdState:
     n_6_15: np.ndarray  # int16 members aged 6-15
     n_16_59: np.ndarray  # int16 members of working age
     n_60plus: np.ndarray  # int16 members aged 60 and over
-    log_income_permanent: np.ndarray  # float64 log VND per person per month, 2021 prices
-    income_persistent: np.ndarray  # float64 persistent log deviation (AR(1))
+    # Earnings sources, VND per household per month at end-2021 prices and productivity.
+    crops_vnd_month: np.ndarray  # float64, before the seasonal profile
+    tea_vnd_month: np.ndarray  # float64, before the seasonal profile
+    forestry_vnd_month: np.ndarray  # float64
+    livestock_units: np.ndarray  # float64 cattle-equivalent units
+    wage_workers: np.ndarray  # int16 members with a regular wage job
+    wage_vnd_per_worker_month: np.ndarray  # float64
+    jobless: np.ndarray  # int16 working-age members without regular work
+    trained: np.ndarray  # bool: a member has had vocational training
+    remittance_vnd_month: np.ndarray  # float64 from members working elsewhere in Vietnam
+    abroad_months_left: np.ndarray  # int16 months of a contract abroad still to run
+    departure_in_months: np.ndarray  # int16 months until a contracted worker leaves (-1: none)
+    income_persistent: np.ndarray  # float64 persistent log deviation of earnings (AR(1))
     illness_months_left: np.ndarray  # int16 months of lost work still to come
+    crop_loss_months_left: np.ndarray  # int16 months a disaster's harvest loss still lasts
+    crop_loss_share: np.ndarray  # float32 share of crop income lost meanwhile
+    transfers_vnd_this_month: np.ndarray  # float64 program cash (and in-kind value) this month
     income_vnd_per_person_month: np.ndarray  # float64 this month's income per person
     income_since_review_vnd: np.ndarray  # float64 sum of monthly income per person since the last review
+    # Money.
+    savings_vnd: np.ndarray  # float64
+    informal_debt_vnd: np.ndarray  # float64
+    formal_debt_vnd: np.ndarray  # float64 outstanding principal of preferential loans
+    formal_rate_per_year: np.ndarray  # float64 principal-weighted interest rate
+    formal_instalment_vnd_month: np.ndarray  # float64 principal due each month
+    arrears_vnd: np.ndarray  # float64 unpaid formal instalments
+    arrears_months: np.ndarray  # int16 consecutive months in arrears
+    loan_defaulted: np.ndarray  # bool: a loan was written off (no new preferential loans)
+    short_this_month: np.ndarray  # bool: could not cover subsistence this month
+    # Support received.
+    tuition_exempt_months_left: np.ndarray  # int16
+    state_insurance_card: np.ndarray  # bool: this year's card is state-paid
+    value_chain_member: np.ndarray  # bool
+    # Housing and the other conditions behind the indicators.
     house_type: np.ndarray  # int8: 0 makeshift, 1 non-durable, 2 semi-durable, 3 durable
     floor_area_m2: np.ndarray  # float32 total floor area
     lacks: np.ndarray  # bool (households x CONDITIONS)
+    # Official history.
     status: np.ndarray  # int8 official status at the last review (standards.Status)
     ever_poor: np.ndarray  # bool: officially poor at some review
     escape_year: np.ndarray  # int16 year of the last review at which it left poverty
     relapse_count: np.ndarray  # int16 times it fell back into poverty after escaping
+
+    @classmethod
+    def empty(cls, household_count: int) -> HouseholdState:
+        """Households with every array allocated at its initial value, to be filled in."""
+        columns = {}
+        for f in fields(cls):
+            if f.name == "lacks":
+                columns[f.name] = np.zeros((household_count, len(CONDITIONS)), bool)
+                continue
+            dtype, initial = _COLUMN_TYPES.get(f.name, (np.float64, 0.0))
+            columns[f.name] = np.full(household_count, initial, dtype=dtype)
+        return cls(**columns)
 
     @property
     def count(self) -> int:
@@ -74,6 +148,11 @@ class HouseholdState:
     def n_under16(self) -> np.ndarray:
         """Members aged under 16."""
         return self.n_under6 + self.n_6_15
+
+    @property
+    def abroad(self) -> np.ndarray:
+        """Whether a member is working abroad under contract."""
+        return self.abroad_months_left > 0
 
     @property
     def size(self) -> np.ndarray:

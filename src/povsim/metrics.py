@@ -48,3 +48,25 @@ def summarize_reviews(rows: list[dict[str, Any]], measure: str) -> dict[str, dic
             entry[group] = {name: interval(column(prefix + name)) for name in RATE_FIELDS}
         summary[str(year)] = entry
     return summary
+
+
+def summarize_ledger(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per instrument and year: units and VND, means over replicates, plus a `total` per instrument.
+
+    Args:
+        rows: one dict per replicate, instrument and year (the `ledger` table's rows).
+    """
+    replicates = max(len({r["replicate"] for r in rows}), 1)
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = out.setdefault(row["instrument"], {"unit": row["unit"]})
+        year = entry.setdefault(str(row["year"]), {"units": 0.0, "vnd": 0.0})
+        year["units"] += row["units"] / replicates
+        year["vnd"] += row["vnd"] / replicates
+    for entry in out.values():
+        years = [v for k, v in entry.items() if k.isdigit()]
+        entry["total"] = {
+            "units": sum(v["units"] for v in years),
+            "vnd": sum(v["vnd"] for v in years),
+        }
+    return out

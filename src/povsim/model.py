@@ -9,6 +9,7 @@ match the end-2021 review, which is recorded as the first review.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +18,57 @@ import numpy as np
 
 from povsim import demography, living_conditions
 from povsim.communes import son_duong_communes
-from povsim.economy import update_income
+from povsim.economy import PRODUCTS, MarketConditions, earn, settle_month, trend_factor, write_off_defaults
 from povsim.households import Household
+from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
 from povsim.population import synthesize
 from povsim.review import measure, record_review
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
-from povsim.shocks import end_month_of_illness, start_illnesses
+from povsim.shocks import (
+    NO_DISASTER,
+    advance_market,
+    change_jobs,
+    count_down,
+    disaster_possible,
+    lose_workers,
+    move_migrants,
+    spread_livestock_disease,
+    start_illnesses,
+    strike_disasters,
+)
 from povsim.standards import PovertyStandard, decree_07, standard_in_force
 
 FIRST_REVIEW_YEAR = 2021
 MONTHS_PER_YEAR = 12
+STREAMS = (
+    "population",
+    "market",
+    "shocks",
+    "economy",
+    "disasters",
+    "demography",
+    "living_conditions",
+    "review",
+    *INSTRUMENT_IDS,
+)
+# Rows of the monthly household draws: illness; worker loss (3); job loss, job finding;
+# migrant job loss; livestock disease; coping.
+SHOCK_DRAWS = 9
+
+
+@dataclass(frozen=True)
+class MonthEvents:
+    """Counts of what happened this month, for the monthly table."""
+
+    illnesses: int = 0
+    workers_lost: int = 0
+    herds_hit: int = 0
+    disaster_households_hit: int = 0
+    houses_damaged: int = 0
+    communes_hit: tuple[str, ...] = ()
+    loan_defaults: int = 0
+    program_spending_vnd: float = 0.0
 
 
 def replicate_seed(master_seed: int, replicate: int) -> np.random.SeedSequence:
@@ -75,11 +116,24 @@ class PovertyModel(mesa.Model):
         self.communes = son_duong_communes()
         self.months_elapsed = 0
         self.total_months = MONTHS_PER_YEAR * (last_review_year(params.calendar.end_date) - FIRST_REVIEW_YEAR)
-        self.new_illnesses = 0
+        # Independent streams, so that switching one process or instrument off leaves the
+        # random draws of all others unchanged (common random numbers across scenarios).
+        stream_seeds = self.rng.integers(0, 2**63, size=len(STREAMS))
+        self.streams = {
+            name: np.random.default_rng(seed) for name, seed in zip(STREAMS, stream_seeds, strict=True)
+        }
         first_standard = decree_07(params)
         self.households, measured_income = synthesize(
-            params, self.communes, first_standard, params.run.household_count, self.rng
+            params, self.communes, first_standard, params.run.household_count, self.streams["population"]
         )
+        self.market = MarketConditions(price_log_deviation=np.zeros(len(PRODUCTS)))
+        self.ledger = Ledger(
+            self.households.count,
+            FIRST_REVIEW_YEAR + 1,
+            last_review_year(params.calendar.end_date),
+            {i: getattr(params.instruments, i).annual_budget_vnd for i in INSTRUMENT_IDS},
+        )
+        self.month_events = MonthEvents()
         # The end-2021 review scores the synthesised deprivations without error.
         self.reviews: list[dict[str, Any]] = [
             record_review(
@@ -117,13 +171,66 @@ class PovertyModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one month; in December, advance the year and hold the review."""
-        state = self.households
+        state, p = self.households, self.params
         self.months_elapsed += 1
-        normals = self.rng.standard_normal((2, state.count))
-        self.new_illnesses = start_illnesses(state, self.params, self.rng.random(state.count))
-        update_income(state, self.params, self.months_elapsed, normals)
-        end_month_of_illness(state)
-        if self.month == MONTHS_PER_YEAR:
+        n, year, month = state.count, self.year, self.month
+        draws = self.streams["shocks"].random((SHOCK_DRAWS, n))
+        cost_normals = self.streams["shocks"].standard_normal(n)
+        earnings_normals = self.streams["economy"].standard_normal((2, n))
+        advance_market(self.market, p, self.streams["market"].random(len(PRODUCTS) + 2))
+
+        health_cost, illnesses = start_illnesses(
+            state, p, draws[0], cost_normals, p.instruments.health_insurance.poor_card_paid_cost_share
+        )
+        workers_lost = lose_workers(state, p, draws[1:4])
+        change_jobs(
+            state,
+            p,
+            draws[4:6],
+            p.livelihoods.district_wage_vnd_per_worker_month,
+            p.instruments.vocational_training.job_finding_multiplier,
+            p.instruments.vocational_training.wage_premium_share,
+        )
+        move_migrants(state, p, p.instruments.labour_export.contract_months, draws[6])
+        herds_hit = spread_livestock_disease(state, p, self.market, draws[7])
+        disaster = NO_DISASTER
+        if disaster_possible(p, year, month):
+            disaster = strike_disasters(
+                state,
+                p,
+                self.communes,
+                year,
+                month,
+                self.streams["disasters"].random((3, self.communes.count)),
+                self.streams["disasters"].random((3, n)),
+            )
+
+        trend = trend_factor(p, self.months_elapsed)
+        livestock_price = (
+            p.livelihoods.livestock_unit_price_vnd * trend * self.market.price_factor("livestock", p)
+        )
+        state.transfers_vnd_this_month[:] = 0.0
+        spent_before = self.ledger.vnd.sum()
+        run_instruments(
+            PolicyContext(
+                state, p, self.ledger, year, month, self.months_elapsed, trend, livestock_price, self.streams
+            )
+        )
+        income = earn(state, p, self.market, month, self.months_elapsed, earnings_normals)
+        settle_month(state, p, income, health_cost + disaster.repair_cost_vnd, draws[8], livestock_price)
+        defaults = write_off_defaults(state, p.instruments.preferential_loans.default_after_arrears_months)
+        count_down(state)
+        self.month_events = MonthEvents(
+            illnesses=illnesses,
+            workers_lost=workers_lost,
+            herds_hit=herds_hit,
+            disaster_households_hit=disaster.households_hit,
+            houses_damaged=disaster.houses_damaged,
+            communes_hit=disaster.communes_hit,
+            loan_defaults=defaults,
+            program_spending_vnd=float(self.ledger.vnd.sum() - spent_before),
+        )
+        if month == MONTHS_PER_YEAR:
             self.hold_annual_review()
         self.datacollector.collect(self)
         if self.months_elapsed >= self.total_months:
@@ -132,8 +239,10 @@ class PovertyModel(mesa.Model):
     def hold_annual_review(self) -> None:
         """Year-end changes of members and living conditions, then the review."""
         state, standard = self.households, self.standard
-        demography.advance_year(state, self.params, self.rng)
-        living_conditions.advance_year(state, self.params, standard.income_line(state.urban), self.rng)
+        demography.advance_year(state, self.params, self.streams["demography"])
+        living_conditions.advance_year(
+            state, self.params, standard.income_line(state.urban), self.streams["living_conditions"]
+        )
         r = self.params.review
         income, deprived = measure(
             state,
@@ -141,7 +250,7 @@ class PovertyModel(mesa.Model):
             MONTHS_PER_YEAR,
             r.income_measurement_error_log_sd,
             r.indicator_misscoring_prob_per_review,
-            self.rng,
+            self.streams["review"],
         )
         self.reviews.append(record_review(state, standard, self.year, income, deprived))
 
@@ -183,7 +292,20 @@ MODEL_REPORTERS = {
     ),
     "share_below_line_this_month": _share_below_line_this_month,
     "ill_household_share": lambda m: float((m.households.illness_months_left > 0).mean()),
-    "new_illnesses": lambda m: m.new_illnesses,
+    "new_illnesses": lambda m: m.month_events.illnesses,
+    "workers_lost": lambda m: m.month_events.workers_lost,
+    "herds_hit_by_disease": lambda m: m.month_events.herds_hit,
+    "disaster_households_hit": lambda m: m.month_events.disaster_households_hit,
+    "houses_damaged": lambda m: m.month_events.houses_damaged,
+    "communes_hit": lambda m: ";".join(m.month_events.communes_hit),
+    "loan_defaults": lambda m: m.month_events.loan_defaults,
+    "epidemic": lambda m: m.market.epidemic_months_left > 0,
+    "mean_savings_vnd": lambda m: float(m.households.savings_vnd.mean()),
+    "mean_informal_debt_vnd": lambda m: float(m.households.informal_debt_vnd.mean()),
+    "formal_debt_vnd": lambda m: float(m.households.formal_debt_vnd.sum()),
+    "short_household_share": lambda m: float(m.households.short_this_month.mean()),
+    "households_abroad": lambda m: int(m.households.abroad.sum()),
+    "program_spending_vnd": lambda m: m.month_events.program_spending_vnd,
     "poor_rate": lambda m: m.latest_review["poor_rate"],
     "near_poor_rate": lambda m: m.latest_review["near_poor_rate"],
     "poor_or_near_poor_rate": lambda m: m.latest_review["poor_or_near_poor_rate"],

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import optimize, special
 
 from povsim.communes import Communes
-from povsim.households import CONDITIONS, NO_STATUS, NO_YEAR, HouseholdState
+from povsim.households import HouseholdState
 from povsim.scenario.schema import Scenario
 from povsim.standards import DECREE_07_INDICATORS, PovertyStandard, indicator_deprived
 
@@ -49,28 +49,14 @@ def synthesize(
     line = standard.income_line(urban)
     below_line = measured <= line
 
-    state = HouseholdState(
-        commune=commune.astype(np.int16),
-        urban=urban,
-        ethnic_minority=ethnic_minority,
-        remote=remote,
-        n_under6=members[:, 0],
-        n_6_15=members[:, 1],
-        n_16_59=members[:, 2],
-        n_60plus=members[:, 3],
-        log_income_permanent=log_permanent,
-        income_persistent=persistent,
-        illness_months_left=np.zeros(household_count, np.int16),
-        income_vnd_per_person_month=np.exp(log_permanent + persistent),
-        income_since_review_vnd=np.zeros(household_count),
-        house_type=np.zeros(household_count, np.int8),
-        floor_area_m2=np.zeros(household_count, np.float32),
-        lacks=np.zeros((household_count, len(CONDITIONS)), bool),
-        status=np.full(household_count, NO_STATUS, np.int8),
-        ever_poor=np.zeros(household_count, bool),
-        escape_year=np.full(household_count, NO_YEAR, np.int16),
-        relapse_count=np.zeros(household_count, np.int16),
-    )
+    state = HouseholdState.empty(household_count)
+    state.commune[:] = commune
+    state.urban[:] = urban
+    state.ethnic_minority[:] = ethnic_minority
+    state.remote[:] = remote
+    state.n_under6[:], state.n_6_15[:], state.n_16_59[:], state.n_60plus[:] = members.T
+    state.income_persistent[:] = persistent
+    state.income_vnd_per_person_month[:] = np.exp(log_permanent + persistent)
     like_below = below_line | (
         rng.random(household_count)
         < np.exp(-np.log(measured / line) / scenario.population.deprivation_income_gradient_log_sd)
@@ -78,6 +64,7 @@ def synthesize(
     target_count = draw_deprivation_counts(scenario, like_below, rng)
     chosen = choose_deprivations(scenario, state, standard, target_count, rng)
     set_living_conditions(scenario, state, standard, chosen, below_line, rng)
+    allocate_livelihoods(scenario, state, np.exp(log_permanent) * state.size, rng)
     return state, measured
 
 
@@ -259,6 +246,8 @@ def set_living_conditions(
             state.house_type[:] = np.where(
                 deprived, rng.choice([0, 1], n, p=[0.3, 0.7]), rng.choice([2, 3], n, p=[0.4, 0.6])
             )
+        elif name == "employment":
+            state.jobless[:] = deprived
         elif name == "floor_area":
             per_person = standard.floor_area_min_m2_per_person * np.where(
                 deprived, rng.uniform(0.5, 0.97, n), 1.03 + rng.exponential(1.5, n)
@@ -277,3 +266,48 @@ def set_living_conditions(
         if name != "waste_handling":
             lacking |= no_telecom
         state.lacks[:, state.condition(name)] = lacking
+
+
+def allocate_livelihoods(
+    scenario: Scenario, state: HouseholdState, base_income_vnd: np.ndarray, rng: np.random.Generator
+) -> None:
+    """Split each household's income into its sources, and give it workers, a herd and savings.
+
+    Mixes are drawn around the configured shares (Dirichlet); the town leans on wages. A
+    wage share becomes regular wage jobs at about the district wage; where no working-age
+    member is free to hold one, it is counted as farm income instead.
+    """
+    v = scenario.livelihoods
+    rural = np.array(
+        [
+            v.crops_income_share,
+            v.tea_income_share,
+            v.forestry_income_share,
+            v.livestock_income_share,
+            v.wages_income_share,
+            v.remittances_income_share,
+        ]
+    )
+    rural = rural / rural.sum()
+    urban = rural * (1.0 - v.urban_wages_income_share) / max(1.0 - rural[4], 1e-9)
+    urban[4] = v.urban_wages_income_share
+    means = np.where(state.urban[:, None], urban, rural)
+    alpha = np.maximum(v.income_mix_concentration_count * means, 1e-6)
+    mix = rng.gamma(alpha)
+    mix /= np.maximum(mix.sum(axis=1, keepdims=True), 1e-300)
+    amounts = mix * base_income_vnd[:, None]
+
+    state.crops_vnd_month[:] = amounts[:, 0]
+    state.tea_vnd_month[:] = amounts[:, 1]
+    state.forestry_vnd_month[:] = amounts[:, 2]
+    state.livestock_units[:] = amounts[:, 3] / v.livestock_net_return_vnd_per_unit_month
+    state.remittance_vnd_month[:] = amounts[:, 5]
+    wages = amounts[:, 4]
+    free = np.maximum(state.n_16_59 - state.jobless, 0)
+    workers = np.clip(np.rint(wages / v.district_wage_vnd_per_worker_month), 1, np.maximum(free, 1))
+    workers = np.where(free > 0, workers, 0).astype(np.int16)
+    state.wage_workers[:] = workers
+    state.wage_vnd_per_worker_month[:] = np.where(workers > 0, wages / np.maximum(workers, 1), 0.0)
+    state.crops_vnd_month[workers == 0] += wages[workers == 0]
+    months = scenario.livelihoods.initial_savings_months_of_income
+    state.savings_vnd[:] = rng.exponential(1.0, state.count) * months * base_income_vnd

@@ -23,11 +23,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from povsim import plots
-from povsim.metrics import summarize_reviews
+from povsim.metrics import summarize_ledger, summarize_reviews
 from povsim.runner import RunResult
 from povsim.scenario import InputError, Problem, Scenario, scenario_hash
 
 MANIFEST = "manifest.json"
+LEDGER_SCHEMA = pa.schema(
+    [
+        ("replicate", pa.int64()),
+        ("instrument", pa.string()),
+        ("year", pa.int64()),
+        ("units", pa.int64()),
+        ("unit", pa.string()),
+        ("vnd", pa.float64()),
+        ("budget_vnd", pa.float64()),
+    ]
+)
 PACKAGES = ("povsim", "mesa", "numpy", "scipy", "pydantic", "pyarrow", "matplotlib")
 
 
@@ -59,7 +70,8 @@ def write_run_outputs(
     """Write the contract outputs of a run into `out` atomically and return the summary."""
     reviews = [{"replicate": r.replicate, **row} for r in results for row in r.reviews]
     monthly = [{"replicate": r.replicate, **row} for r in results for row in r.monthly]
-    summary = build_summary(scenario, reviews)
+    ledger = [{"replicate": r.replicate, **row} for r in results for row in r.ledger]
+    summary = build_summary(scenario, reviews, ledger)
     manifest = build_manifest(scenario, results, run_info)
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,6 +81,7 @@ def write_run_outputs(
         (staging / "figures").mkdir(parents=True)
         pq.write_table(pa.Table.from_pylist(reviews), staging / "reviews.parquet")
         pq.write_table(pa.Table.from_pylist(monthly), staging / "monthly.parquet")
+        pq.write_table(pa.Table.from_pylist(ledger, schema=LEDGER_SCHEMA), staging / "ledger.parquet")
         write_json(staging / "summary.json", summary)
         plots.poverty_path(
             summary["reviews"],
@@ -88,8 +101,10 @@ def write_run_outputs(
     return summary
 
 
-def build_summary(scenario: Scenario, reviews: list[dict[str, Any]]) -> dict[str, Any]:
-    """summary.json: per review year, rates and transitions with replicate intervals."""
+def build_summary(
+    scenario: Scenario, reviews: list[dict[str, Any]], ledger: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """summary.json: per review year, rates and transitions with replicate intervals; spending."""
     measure = scenario.targets.measure
     return {
         "scenario": scenario.name,
@@ -101,7 +116,7 @@ def build_summary(scenario: Scenario, reviews: list[dict[str, Any]]) -> dict[str
             "2024": scenario.targets.observed_2024_rate_share,
         },
         "reviews": summarize_reviews(reviews, measure),
-        "ledger": {},
+        "ledger": summarize_ledger(ledger or []),
     }
 
 

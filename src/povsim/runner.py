@@ -32,6 +32,7 @@ class RunResult:
     spawn_key: tuple[int, ...]
     reviews: list[dict[str, Any]]
     monthly: list[dict[str, Any]]
+    ledger: list[dict[str, Any]]
     seconds: float
 
 
@@ -48,6 +49,7 @@ def run_one(scenario: Scenario, replicate: int) -> RunResult:
         spawn_key=tuple(seed.spawn_key),
         reviews=model.reviews,
         monthly=monthly,
+        ledger=model.ledger.records(),
         seconds=time.perf_counter() - started,
     )
 

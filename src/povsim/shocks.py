@@ -1,32 +1,293 @@
-"""Shocks to households. So far: serious illness of a member, which costs months of work."""
+"""Shocks: illness, loss of a worker, jobs, migrants, livestock disease, prices, epidemics, disasters.
+
+Each function changes household state directly (a house is damaged, a herd shrinks, a job
+is lost) and returns any cash cost the household must meet this month; the economy's
+coping rules then decide what the household gives up.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from povsim.communes import Communes
+from povsim.economy import PRODUCTS, MarketConditions
 from povsim.households import HouseholdState
 from povsim.scenario.schema import Scenario
+from povsim.standards import Status
+
+RAINY_MONTHS = (6, 7, 8, 9)
+STORM_MONTHS = (7, 8, 9, 10)
+EPIDEMIC_MONTHS = 6
+OUTBREAK_MONTHS = 3
+TREATMENT_COST_LOG_SD = 0.8
+FULL_DISTRICT_HOUSEHOLDS = 58_000
+# Members of a household hit by the death (rather than disability) of a worker.
+WORKER_DEATH_SHARE = 0.5
 
 
-def start_illnesses(state: HouseholdState, scenario: Scenario, uniforms: np.ndarray) -> int:
-    """Start new illness episodes among households not already ill; return how many began."""
+def monthly_prob(per_year: float) -> float:
+    """The monthly chance equivalent to a yearly chance."""
+    return 1.0 - (1.0 - per_year) ** (1.0 / 12.0)
+
+
+def any_of(prob: float, members: np.ndarray) -> np.ndarray:
+    """Chance that at least one of `members` independent people is hit, each with `prob`."""
+    table = 1.0 - (1.0 - prob) ** np.arange(int(members.max(initial=0)) + 1)
+    return table[members]
+
+
+def disaster_possible(scenario: Scenario, year: int, month: int) -> bool:
+    """Whether any disaster can strike this month (its draws are skipped otherwise)."""
+    return month in RAINY_MONTHS or month in STORM_MONTHS or bool(scheduled_this_month(scenario, year, month))
+
+
+def advance_market(market: MarketConditions, scenario: Scenario, uniforms: np.ndarray) -> None:
+    """Move prices back toward trend, start price falls, epidemics and livestock outbreaks.
+
+    Args:
+        market: updated in place.
+        scenario: the parameters.
+        uniforms: at least len(PRODUCTS) + 2 uniform draws.
+    """
     s = scenario.shocks
-    healthy = state.illness_months_left == 0
-    new = healthy & (uniforms < s.illness_prob_per_month)
+    market.price_log_deviation *= 1.0 - s.price_recovery_per_month
+    falls = uniforms[: len(PRODUCTS)] < monthly_prob(s.price_fall_prob_per_year)
+    market.price_log_deviation[falls] += np.log1p(-s.price_fall_share)
+    if market.epidemic_months_left > 0:
+        market.epidemic_months_left -= 1
+    elif uniforms[len(PRODUCTS)] < monthly_prob(s.epidemic_prob_per_year):
+        market.epidemic_months_left = EPIDEMIC_MONTHS
+    if market.outbreak_months_left > 0:
+        market.outbreak_months_left -= 1
+    elif uniforms[len(PRODUCTS) + 1] < monthly_prob(s.livestock_outbreak_prob_per_year):
+        market.outbreak_months_left = OUTBREAK_MONTHS
+
+
+def start_illnesses(
+    state: HouseholdState,
+    scenario: Scenario,
+    uniforms: np.ndarray,
+    normals: np.ndarray,
+    poor_card_paid_share: float,
+) -> tuple[np.ndarray, int]:
+    """Start illness episodes; return each household's out-of-pocket treatment cost and the count.
+
+    Insurance pays its share of the cost for card holders (a larger share for state-paid
+    cards of poor households); the rest falls on the household this month.
+    """
+    s = scenario.shocks
+    new = (state.illness_months_left == 0) & (uniforms < s.illness_prob_per_month)
     state.illness_months_left[new] = s.illness_duration_months
-    return int(new.sum())
-
-
-def illness_income_factor(state: HouseholdState, scenario: Scenario) -> np.ndarray:
-    """Share of normal income each household earns this month given its illness episodes."""
-    return np.where(state.illness_months_left > 0, 1.0 - scenario.shocks.illness_income_loss_share, 1.0)
-
-
-def end_month_of_illness(state: HouseholdState) -> None:
-    """Count down the ongoing illness episodes by one month."""
-    np.subtract(
-        state.illness_months_left,
-        1,
-        out=state.illness_months_left,
-        where=state.illness_months_left > 0,
+    mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
+    cost = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals) * new
+    insured = ~state.lacks[:, state.condition("health_insurance")]
+    paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
+    paid_share = np.where(
+        insured & state.state_insurance_card & (state.status == Status.POOR), poor_card_paid_share, paid_share
     )
+    return cost * (1.0 - paid_share), int(new.sum())
+
+
+def lose_workers(state: HouseholdState, scenario: Scenario, uniforms: np.ndarray) -> int:
+    """Death or disability of a working-age member: that member's earnings are lost for good.
+
+    A wage worker loses the wage; otherwise the farm loses one worker's share. Half the
+    losses are deaths, which also remove the member (never the household's last adult).
+    """
+    hit = uniforms[0] < any_of(monthly_prob(scenario.shocks.worker_loss_prob_per_year), state.n_16_59)
+    workers = np.maximum(state.n_16_59 - state.jobless, 1)
+    wage_hit = hit & (state.wage_workers > 0) & (uniforms[1] < state.wage_workers / workers)
+    farm_hit = hit & ~wage_hit
+    state.wage_workers -= wage_hit.astype(np.int16)
+    farm_workers = np.maximum(workers - state.wage_workers, 1)
+    kept = np.where(farm_hit, 1.0 - 1.0 / farm_workers, 1.0)
+    state.crops_vnd_month *= kept
+    state.tea_vnd_month *= kept
+    death = hit & (uniforms[2] < WORKER_DEATH_SHARE) & (state.n_16_59 + state.n_60plus > 1)
+    state.n_16_59 -= death.astype(np.int16)
+    state.jobless = np.minimum(state.jobless, state.n_16_59).astype(np.int16)
+    return int(hit.sum())
+
+
+def change_jobs(
+    state: HouseholdState,
+    scenario: Scenario,
+    uniforms: np.ndarray,
+    district_wage_vnd: float,
+    training_multiplier: float,
+    trained_wage_premium: float,
+) -> None:
+    """Wage workers lose regular work; jobless members find it (more often if trained)."""
+    s, e = scenario.shocks, scenario.economy
+    lose = (state.wage_workers > 0) & (uniforms[0] < any_of(s.job_loss_prob_per_month, state.wage_workers))
+    find_prob = np.minimum(
+        e.job_finding_prob_per_month * np.where(state.trained, training_multiplier, 1.0), 1.0
+    )
+    find = ~lose & (state.jobless > 0) & (uniforms[1] < find_prob)
+    take_job(state, find, district_wage_vnd, trained_wage_premium)
+    state.wage_workers -= lose.astype(np.int16)
+    state.jobless += lose.astype(np.int16)
+
+
+def take_job(
+    state: HouseholdState, who: np.ndarray, district_wage_vnd: float, trained_wage_premium: float
+) -> None:
+    """A jobless member of each selected household starts a regular wage job."""
+    first = who & (state.wage_workers == 0)
+    wage = district_wage_vnd * np.where(state.trained, 1.0 + trained_wage_premium, 1.0)
+    state.wage_vnd_per_worker_month = np.where(first, wage, state.wage_vnd_per_worker_month)
+    state.jobless -= who.astype(np.int16)
+    state.wage_workers += who.astype(np.int16)
+
+
+def move_migrants(
+    state: HouseholdState, scenario: Scenario, contract_months: int, uniforms: np.ndarray
+) -> None:
+    """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
+    leaving = state.departure_in_months == 0
+    state.abroad_months_left[leaving] = contract_months
+    state.jobless = np.where(leaving & (state.jobless > 0), state.jobless - 1, state.jobless).astype(np.int16)
+    np.subtract(
+        state.departure_in_months, 1, out=state.departure_in_months, where=state.departure_in_months >= 0
+    )
+    fired = state.abroad & (uniforms < scenario.shocks.migrant_job_loss_prob_per_month)
+    state.abroad_months_left[fired] = 0
+
+
+def spread_livestock_disease(
+    state: HouseholdState, scenario: Scenario, market: MarketConditions, uniforms: np.ndarray
+) -> int:
+    """Disease kills part of the herds it hits; outbreaks raise the chance district-wide."""
+    s = scenario.shocks
+    risk = s.livestock_disease_prob_per_month
+    if market.outbreak_months_left > 0:
+        risk = min(risk * s.livestock_outbreak_risk_multiplier, 1.0)
+    hit = (state.livestock_units > 0) & (uniforms < risk)
+    state.livestock_units[hit] *= 1.0 - s.livestock_disease_loss_share
+    return int(hit.sum())
+
+
+@dataclass(frozen=True)
+class DisasterOutcome:
+    """What this month's disasters did."""
+
+    repair_cost_vnd: np.ndarray | np.float64
+    households_hit: int
+    houses_damaged: int
+    communes_hit: tuple[str, ...]
+
+
+NO_DISASTER = DisasterOutcome(
+    repair_cost_vnd=np.float64(0.0), households_hit=0, houses_damaged=0, communes_hit=()
+)
+
+
+def strike_disasters(
+    state: HouseholdState,
+    scenario: Scenario,
+    communes: Communes,
+    year: int,
+    month: int,
+    commune_uniforms: np.ndarray,
+    uniforms: np.ndarray,
+) -> DisasterOutcome:
+    """Seasonal floods, landslides and storms by commune, and any scheduled event this month.
+
+    Args:
+        state: the households; houses, harvests and herds are damaged in place.
+        scenario: the parameters.
+        communes: the communes table (which are flood-exposed, remote).
+        year: calendar year.
+        month: calendar month, 1-12.
+        commune_uniforms: three rows (flood, landslide, storm), one column per commune.
+        uniforms: three rows (hit, house damage, scheduled choice), one column per household.
+    """
+    d = scenario.disasters
+    struck = np.zeros(communes.count, bool)
+    if month in RAINY_MONTHS:
+        struck |= communes.flood_exposed & (commune_uniforms[0] < d.flood_prob_per_month)
+        struck |= communes.remote & (commune_uniforms[1] < d.landslide_prob_per_month)
+    if month in STORM_MONTHS:
+        struck |= commune_uniforms[2] < d.storm_prob_per_month
+    hit = struck[state.commune] & (uniforms[0] < d.affected_household_share)
+    damaged = hit & (uniforms[1] < house_damage_chance(state, scenario))
+    scheduled_hit = np.zeros(state.count, bool)
+    for event in scheduled_this_month(scenario, year, month):
+        in_area = np.isin(state.commune, [communes.names.index(c) for c in event.communes])
+        quota = round(event.damaged_houses_count * state.count / FULL_DISTRICT_HOUSEHOLDS)
+        chosen = weighted_choice(in_area * house_damage_chance(state, scenario), quota, uniforms[2])
+        damaged[chosen] = True
+        flooded = in_area & (uniforms[0] < d.affected_household_share)
+        flooded[chosen] = True
+        lose_harvest_and_herd(state, scenario, flooded, event.crop_loss_share)
+        scheduled_hit |= flooded
+        hit |= flooded
+        struck[[communes.names.index(c) for c in event.communes]] = True
+    lose_harvest_and_herd(state, scenario, hit & ~scheduled_hit, d.crop_loss_share)
+    damage_houses(state, damaged)
+    return DisasterOutcome(
+        repair_cost_vnd=damaged * d.house_repair_cost_vnd,
+        households_hit=int(hit.sum()),
+        houses_damaged=int(damaged.sum()),
+        communes_hit=tuple(n for n, s in zip(communes.names, struck, strict=True) if s),
+    )
+
+
+def scheduled_this_month(scenario: Scenario, year: int, month: int) -> list:
+    """Scheduled disasters falling in this calendar month."""
+    return [e for e in scenario.disasters.scheduled if (e.event_date.year, e.event_date.month) == (year, month)]
+
+
+def house_damage_chance(state: HouseholdState, scenario: Scenario) -> np.ndarray:
+    """Chance that a disaster damages each household's house, by house type."""
+    d = scenario.disasters
+    by_type = np.array(
+        [
+            d.makeshift_house_damage_share,
+            d.non_durable_house_damage_share,
+            d.semi_durable_house_damage_share,
+            d.durable_house_damage_share,
+        ]
+    )
+    return by_type[state.house_type]
+
+
+def weighted_choice(weights: np.ndarray, count: int, uniforms: np.ndarray) -> np.ndarray:
+    """Indices of `count` households drawn without replacement with the given weights."""
+    candidates = np.flatnonzero(weights > 0)
+    if count <= 0 or candidates.size == 0:
+        return np.empty(0, dtype=np.intp)
+    # Efraimidis-Spirakis: the largest log(u) / w are a weighted sample without replacement.
+    keys = np.log(np.maximum(uniforms[candidates], 1e-300)) / weights[candidates]
+    count = min(count, candidates.size)
+    return candidates[np.argpartition(-keys, count - 1)[:count]]
+
+
+def damage_houses(state: HouseholdState, damaged: np.ndarray) -> None:
+    """A damaged house drops one grade (a makeshift one stays makeshift)."""
+    state.house_type[damaged] = np.maximum(state.house_type[damaged] - 1, 0)
+
+
+def lose_harvest_and_herd(
+    state: HouseholdState, scenario: Scenario, hit: np.ndarray, crop_loss_share: float
+) -> None:
+    """Households hit lose part of their crop income for some months and part of their herd."""
+    d = scenario.disasters
+    state.crop_loss_months_left[hit] = d.crop_loss_months
+    state.crop_loss_share[hit] = np.maximum(state.crop_loss_share[hit], crop_loss_share)
+    state.livestock_units[hit] *= 1.0 - d.livestock_loss_share
+
+
+def count_down(state: HouseholdState) -> None:
+    """End one month of every running episode: illness, harvest loss, contracts, exemptions."""
+    for name in (
+        "illness_months_left",
+        "crop_loss_months_left",
+        "abroad_months_left",
+        "tuition_exempt_months_left",
+    ):
+        months = getattr(state, name)
+        np.subtract(months, 1, out=months, where=months > 0)
+    state.crop_loss_share[state.crop_loss_months_left == 0] = 0.0

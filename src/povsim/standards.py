@@ -219,7 +219,7 @@ def indicator_deprived(name: str, state: HouseholdState, standard: PovertyStanda
         case "nutrition":
             return lacks[:, state.condition("nutrition")] & (state.n_under16 > 0)
         case "employment":
-            return lacks[:, state.condition("employment")] & (state.n_16_59 > 0)
+            return state.jobless > 0
         case "adult_education":
             return lacks[:, state.condition("adult_education")] & (state.n_16_59 > 0)
         case "child_school_attendance":

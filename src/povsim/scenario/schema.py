@@ -9,37 +9,18 @@ the baseline; a scenario file only states what it changes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from povsim.scenario.base import Section, param
+from povsim.scenario.economy import Coping, Economy, Livelihoods
+from povsim.scenario.instruments import Instruments, Targeting
+from povsim.scenario.shocks import Disasters, Shocks
 
 SEED = "seed interview, Tuyen Quang newspaper 2025 (shared/seed)"
 DECREE_07 = "Decree 07/2021/ND-CP (facts.md section 3)"
 DECREE_351 = "Decree 351/2025/ND-CP as reported by huengaynay.vn and vietnamnet (facts.md section 3)"
-
-
-def param(
-    default: Any,
-    *,
-    source: str,
-    description: str,
-    ge: float | None = None,
-    le: float | None = None,
-) -> Any:
-    """A scenario parameter: a default, a closed valid range, what it means and where it comes from."""
-    return Field(
-        default,
-        ge=ge,
-        le=le,
-        description=description,
-        json_schema_extra={"source": source},
-    )
-
-
-class Section(BaseModel):
-    """A table of a scenario file: unknown keys and loose types are rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Calendar(Section):
@@ -278,58 +259,6 @@ class NewIndicators(Section):
     )
 
 
-class Economy(Section):
-    """Household income dynamics."""
-
-    nominal_income_growth_per_year: float = param(
-        0.09,
-        ge=-0.3,
-        le=0.5,
-        description="trend growth of nominal income per person (real growth plus inflation)",
-        source="assumption: GSO average income per person +6-9 % a year 2022-2024 plus catch-up",
-    )
-    persistent_income_autocorrelation_per_year: float = param(
-        0.6,
-        ge=0.0,
-        le=1.0,
-        description="year-on-year autocorrelation of the persistent income component",
-        source="assumption",
-    )
-    monthly_income_noise_log_sd: float = param(
-        0.15,
-        ge=0.0,
-        le=1.0,
-        description="month-to-month transitory noise in log income",
-        source="assumption",
-    )
-
-
-class Shocks(Section):
-    """Idiosyncratic shocks (the full set, with covariate shocks, is added with the economy)."""
-
-    illness_prob_per_month: float = param(
-        0.008,
-        ge=0.0,
-        le=0.5,
-        description="chance a household has a member fall seriously ill in a month",
-        source="assumption: illness is the most named cause of relapse (vietnamplus 2024)",
-    )
-    illness_duration_months: int = param(
-        3,
-        ge=1,
-        le=36,
-        description="months of lost work after a serious illness",
-        source="assumption",
-    )
-    illness_income_loss_share: float = param(
-        0.35,
-        ge=0.0,
-        le=1.0,
-        description="share of household income lost while a member is ill",
-        source="assumption",
-    )
-
-
 class Demography(Section):
     """Births, ageing and deaths, applied once a year."""
 
@@ -473,8 +402,13 @@ class Scenario(BaseModel):
     population: Population = Population()
     deprivation_weights: DeprivationWeights = DeprivationWeights()
     new_indicators: NewIndicators = NewIndicators()
+    livelihoods: Livelihoods = Livelihoods()
     economy: Economy = Economy()
+    coping: Coping = Coping()
     shocks: Shocks = Shocks()
+    disasters: Disasters = Disasters()
+    targeting: Targeting = Targeting()
+    instruments: Instruments = Instruments()
     demography: Demography = Demography()
     living_conditions: LivingConditions = LivingConditions()
     review: Review = Review()

@@ -1,0 +1,48 @@
+"""The National Target Program's instruments, run through a budget ledger.
+
+Each instrument is a function of the month's `PolicyContext` that selects households,
+pays them through the `Ledger` (never beyond the year's budget) and changes the state the
+instrument acts on. `run_instruments` calls those due this month, in a fixed order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from povsim.policies import credit, education, health_insurance, housing, labour, livelihoods, transfers
+from povsim.policies.context import PolicyContext
+from povsim.policies.ledger import INSTRUMENT_IDS, Ledger
+from povsim.policies.targeting import is_active
+
+INSTRUMENTS: dict[str, Callable[[PolicyContext], None]] = {
+    "preferential_loans": credit.preferential_loans,
+    "student_loans": credit.student_loans,
+    "water_sanitation_loans": credit.water_sanitation_loans,
+    "tuition_exemption": education.tuition_exemption,
+    "study_cost_support": education.study_cost_support,
+    "health_insurance": health_insurance.health_insurance,
+    "electricity_support": transfers.electricity_support,
+    "housing_support": housing.housing_support,
+    "vocational_training": labour.vocational_training,
+    "job_placement": labour.job_placement,
+    "labour_export": labour.labour_export,
+    "livestock_support": livelihoods.livestock_support,
+    "value_chain_support": livelihoods.value_chain_support,
+    "food_aid": transfers.food_aid,
+}
+__all__ = ["INSTRUMENTS", "INSTRUMENT_IDS", "Ledger", "PolicyContext", "run_instruments"]
+
+
+def run_instruments(ctx: PolicyContext) -> None:
+    """Run every instrument due this month: once a year in its month (food aid: each crop-gap month)."""
+    for instrument, run in INSTRUMENTS.items():
+        config = getattr(ctx.scenario.instruments, instrument)
+        if not is_active(ctx, config):
+            continue
+        due = (
+            ctx.month in config.crop_gap_months
+            if instrument == "food_aid"
+            else ctx.month == config.disbursement_month
+        )
+        if due:
+            run(ctx)

@@ -1,0 +1,94 @@
+"""Preferential credit: production loans, student loans, and water and sanitation loans.
+
+A loan creates a debt (principal, rate, equal monthly principal instalments over its term)
+and buys something: livestock and farm capital, a student's schooling, or water and
+latrine works. Households whose earlier loan was written off, or who still owe most of a
+production loan, are not lent to again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from povsim.policies.context import PolicyContext
+from povsim.policies.targeting import applicants
+from povsim.standards import Status
+
+
+def lend(
+    ctx: PolicyContext,
+    households: np.ndarray,
+    amount_vnd: np.ndarray,
+    rate_per_year: np.ndarray,
+    term_months: int,
+) -> None:
+    """Add loans to the households' formal debt: principal-weighted rate, monthly instalments."""
+    state = ctx.state
+    old = state.formal_debt_vnd[households]
+    total = old + amount_vnd
+    state.formal_rate_per_year[households] = np.where(
+        total > 0,
+        (old * state.formal_rate_per_year[households] + amount_vnd * rate_per_year) / np.maximum(total, 1.0),
+        0.0,
+    )
+    state.formal_debt_vnd[households] = total
+    state.formal_instalment_vnd_month[households] += amount_vnd / term_months
+
+
+def preferential_loans(ctx: PolicyContext) -> None:
+    """Production loans; part buys livestock, the rest expands crops and tea."""
+    config = ctx.scenario.instruments.preferential_loans
+    state = ctx.state
+    needs = ~state.loan_defaulted & (state.formal_debt_vnd < 0.5 * config.amount_vnd_per_unit)
+    candidates = applicants(ctx, "preferential_loans", config, needs)
+    amount = np.full(candidates.size, config.amount_vnd_per_unit)
+    funded = ctx.ledger.pay("preferential_loans", ctx.year, candidates, amount, np.ones(candidates.size))
+    status = state.status[funded]
+    rate = np.where(
+        status == Status.POOR,
+        config.poor_rate_per_year,
+        np.where(
+            status == Status.NEAR_POOR, config.near_poor_rate_per_year, config.newly_escaped_rate_per_year
+        ),
+    )
+    loan = np.full(funded.size, config.amount_vnd_per_unit)
+    lend(ctx, funded, loan, rate, config.term_months)
+    on_livestock = config.livestock_use_share * loan
+    state.livestock_units[funded] += on_livestock / ctx.livestock_unit_price_vnd
+    on_farm = loan - on_livestock
+    state.crops_vnd_month[funded] += on_farm * config.farm_investment_return_per_year / 12.0 / ctx.trend
+
+
+def student_loans(ctx: PolicyContext) -> None:
+    """Loans that put a young member of a poor or near-poor household through school."""
+    config = ctx.scenario.instruments.student_loans
+    state = ctx.state
+    needs = ~state.loan_defaulted & (state.n_16_59 > 0)
+    candidates = applicants(ctx, "student_loans", config, needs)
+    amount = np.full(candidates.size, config.amount_vnd_per_unit)
+    funded = ctx.ledger.pay("student_loans", ctx.year, candidates, amount, np.ones(candidates.size))
+    lend(
+        ctx,
+        funded,
+        np.full(funded.size, config.amount_vnd_per_unit),
+        np.full(funded.size, config.rate_per_year),
+        config.term_months,
+    )
+    state.lacks[funded, state.condition("adult_education")] = False
+
+
+def water_sanitation_loans(ctx: PolicyContext) -> None:
+    """Loans for water and latrine works; households lacking either are served first."""
+    config = ctx.scenario.instruments.water_sanitation_loans
+    state = ctx.state
+    lacking = (
+        state.lacks[:, state.condition("domestic_water")]
+        | state.lacks[:, state.condition("hygienic_latrine")]
+    )
+    candidates = applicants(ctx, "water_sanitation_loans", config, ~state.loan_defaulted)
+    candidates = candidates[np.argsort(~lacking[candidates], kind="stable")]
+    amount = np.full(candidates.size, config.amount_vnd_per_unit)
+    funded = ctx.ledger.pay("water_sanitation_loans", ctx.year, candidates, amount, np.ones(candidates.size))
+    lend(ctx, funded, amount[: funded.size], np.full(funded.size, config.rate_per_year), config.term_months)
+    state.lacks[funded, state.condition("domestic_water")] = False
+    state.lacks[funded, state.condition("hygienic_latrine")] = False

@@ -1,0 +1,99 @@
+"""The budget ledger: every disbursement, by instrument, year and household.
+
+Budgets are per calendar year. `pay` funds candidates in the order given until the year's
+budget is spent, so a budget is never exceeded; what is paid is recorded as units (households,
+students or people) and VND, in yearly totals and in each household's running total.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+INSTRUMENT_IDS: tuple[str, ...] = (
+    "preferential_loans",
+    "student_loans",
+    "water_sanitation_loans",
+    "tuition_exemption",
+    "study_cost_support",
+    "health_insurance",
+    "electricity_support",
+    "housing_support",
+    "vocational_training",
+    "job_placement",
+    "labour_export",
+    "livestock_support",
+    "value_chain_support",
+    "food_aid",
+)
+UNIT_NAMES = {
+    "student_loans": "students",
+    "tuition_exemption": "students",
+    "study_cost_support": "students",
+    "health_insurance": "people",
+    "vocational_training": "people",
+}
+
+
+class Ledger:
+    """Spending of every instrument in every year, with per-year budgets."""
+
+    def __init__(
+        self, household_count: int, first_year: int, last_year: int, budgets_vnd: dict[str, float | None]
+    ) -> None:
+        self.first_year = first_year
+        self.years = np.arange(first_year, last_year + 1)
+        self.budgets_vnd = budgets_vnd
+        shape = (len(INSTRUMENT_IDS), len(self.years))
+        self.vnd = np.zeros(shape)
+        self.units = np.zeros(shape, dtype=np.int64)
+        self.household_vnd = np.zeros((household_count, len(INSTRUMENT_IDS)))
+
+    def remaining_vnd(self, instrument: str, year: int) -> float:
+        """What is left of an instrument's budget for a year (infinite for an entitlement)."""
+        budget = self.budgets_vnd.get(instrument)
+        if budget is None:
+            return float("inf")
+        return budget - self.vnd[INSTRUMENT_IDS.index(instrument), year - self.first_year]
+
+    def pay(
+        self,
+        instrument: str,
+        year: int,
+        households: np.ndarray,
+        vnd_each: np.ndarray,
+        units_each: np.ndarray,
+    ) -> np.ndarray:
+        """Fund the candidates in order while the year's budget lasts; return those funded.
+
+        Args:
+            instrument: an id from INSTRUMENT_IDS.
+            year: calendar year of the disbursement.
+            households: candidate household indices, in priority order.
+            vnd_each: what each candidate would receive.
+            units_each: units each candidate counts for.
+        """
+        vnd_each = np.asarray(vnd_each, dtype=float)
+        # Amounts are non-negative, so this is a prefix: funding stops at the first candidate
+        # the rest of the budget cannot cover.
+        funded = np.cumsum(vnd_each) <= self.remaining_vnd(instrument, year) * (1 + 1e-12)
+        paid = households[funded]
+        i, t = INSTRUMENT_IDS.index(instrument), year - self.first_year
+        self.vnd[i, t] += vnd_each[funded].sum()
+        self.units[i, t] += int(np.asarray(units_each)[funded].sum())
+        np.add.at(self.household_vnd[:, i], paid, vnd_each[funded])
+        return paid
+
+    def records(self) -> list[dict[str, object]]:
+        """One row per instrument and year: units, VND and the budget (None for entitlements)."""
+        return [
+            {
+                "instrument": instrument,
+                "year": int(year),
+                "units": int(self.units[i, t]),
+                "unit": UNIT_NAMES.get(instrument, "households"),
+                "vnd": float(self.vnd[i, t]),
+                "budget_vnd": self.budgets_vnd.get(instrument),
+            }
+            for i, instrument in enumerate(INSTRUMENT_IDS)
+            for t, year in enumerate(self.years)
+        ]

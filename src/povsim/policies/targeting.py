@@ -1,0 +1,82 @@
+"""Who receives an instrument: eligibility by list and group, officials' errors, take-up, order.
+
+Eligibility uses the official lists of the last review. Commune officials miss some
+eligible households (exclusion error) and include some households of average living
+standard (inclusion error); both errors shrink as officials' capacity grows. Of those
+selected, a share apply (take-up, raised by awareness campaigns). Budget-limited
+instruments fund applicants poorest list first, in random order within a list.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from povsim.households import NO_YEAR
+from povsim.policies.context import PolicyContext
+from povsim.scenario.instruments import Instrument
+from povsim.standards import Status
+
+FIRST_PROGRAM_YEAR = 2022
+DRAWS_PER_ALLOCATION = 4
+
+
+def in_groups(ctx: PolicyContext, config: Instrument) -> np.ndarray:
+    """Households on any of the instrument's lists or in any of its groups."""
+    state = ctx.state
+    since_escape = ctx.year - state.escape_year
+    newly_escaped = (
+        (state.escape_year != NO_YEAR)
+        & (state.status != Status.POOR)
+        & (since_escape <= config.newly_escaped_max_years)
+    )
+    members = {
+        "poor": lambda: state.status == Status.POOR,
+        "near_poor": lambda: state.status == Status.NEAR_POOR,
+        "newly_escaped": lambda: newly_escaped,
+        "ethnic_minority": lambda: state.ethnic_minority,
+        "remote": lambda: state.remote,
+        "ethnic_minority_remote": lambda: state.ethnic_minority & state.remote,
+        "rural": lambda: ~state.urban,
+        "all": lambda: np.ones(state.count, bool),
+    }
+    eligible = np.zeros(state.count, bool)
+    for group in config.eligible_groups:
+        eligible |= members[group]()
+    return eligible
+
+
+def is_active(ctx: PolicyContext, config: Instrument) -> bool:
+    """Whether the instrument runs this month (enabled, within its dates, its month)."""
+    first_of_month = (ctx.year, ctx.month)
+    return (
+        config.enabled
+        and (config.start_date.year, config.start_date.month) <= first_of_month
+        and first_of_month <= (config.end_date.year, config.end_date.month)
+    )
+
+
+def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: np.ndarray) -> np.ndarray:
+    """Indices of households that are selected and apply, in funding order.
+
+    Args:
+        ctx: this month's context.
+        instrument: the instrument id (selects its random stream).
+        config: the instrument's settings.
+        needs: households the instrument can serve at all (e.g. a makeshift house).
+    """
+    state = ctx.state
+    t = ctx.scenario.targeting
+    draws = ctx.rngs[instrument].random((DRAWS_PER_ALLOCATION, state.count))
+    capacity = (1.0 - t.error_reduction_per_year) ** max(ctx.year - FIRST_PROGRAM_YEAR, 0)
+    eligible = in_groups(ctx, config) & needs
+    included = (
+        ~eligible & needs & (state.status == Status.AVERAGE) & (draws[1] < t.inclusion_error_share * capacity)
+    )
+    selected = (eligible & (draws[0] >= t.exclusion_error_share * capacity)) | included
+    take_up = config.take_up_share
+    if (ctx.year, ctx.month) >= (t.awareness_campaign_start_date.year, t.awareness_campaign_start_date.month):
+        take_up = min(take_up * (1.0 + t.awareness_take_up_gain_share), 1.0)
+    chosen = np.flatnonzero(selected & (draws[2] < take_up))
+    # Poorest list first (status codes rise with welfare), random order within a list.
+    order = np.lexsort((draws[3][chosen], state.status[chosen]))
+    return chosen[order]
