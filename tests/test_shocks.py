@@ -1,0 +1,155 @@
+"""Each shock and coping step does what it should to household state."""
+
+import numpy as np
+import pytest
+
+from povsim import PovertyModel
+from povsim.communes import son_duong_communes
+from povsim.economy import MarketConditions, earn, settle_month
+from povsim.scenario.loading import with_overrides
+from povsim.shocks import (
+    advance_market,
+    change_jobs,
+    house_damage_chance,
+    spread_livestock_disease,
+    strike_disasters,
+)
+from povsim.standards import indicator_deprived
+
+NO_RANDOM_DISASTERS = {
+    "disasters.flood_prob_per_month": 0.0,
+    "disasters.landslide_prob_per_month": 0.0,
+    "disasters.storm_prob_per_month": 0.0,
+}
+
+
+def calm_market():
+    return MarketConditions(price_log_deviation=np.zeros(3))
+
+
+def test_scheduled_disaster_hits_the_named_communes_in_the_named_month(small):
+    scenario = with_overrides(small, NO_RANDOM_DISASTERS)
+    model = PovertyModel(scenario=scenario, rng=2)
+    event = scenario.disasters.scheduled[0]
+    communes = son_duong_communes()
+    named = [communes.names.index(c) for c in event.communes]
+    before = None
+    while model.running:
+        if (model.year, model.month) == (2024, 8):
+            before = model.households.house_type.copy()
+        model.step()
+        if (model.year, model.month) == (2024, 9):
+            after = model.households.house_type.copy()
+            damaged = np.flatnonzero(after < before)
+    monthly = model.datacollector.get_model_vars_dataframe()
+    hit_months = monthly[monthly["houses_damaged"] > 0][["year", "month"]].values.tolist()
+    assert hit_months == [[2024, 9]]
+    september = monthly[(monthly["year"] == 2024) & (monthly["month"] == 9)].iloc[0]
+    assert set(september["communes_hit"].split(";")) == set(event.communes)
+    expected = round(event.damaged_houses_count * scenario.run.household_count / 58_000)
+    assert september["houses_damaged"] == expected
+    assert np.isin(model.households.commune[damaged], named).all()
+    assert len(damaged) <= expected  # makeshift houses cannot drop further
+
+
+def test_disasters_damage_weak_houses_more():
+    scenario = with_overrides(
+        PovertyModel(households=4000, rng=1).params,
+        {
+            "disasters.storm_prob_per_month": 1.0,
+            "disasters.affected_household_share": 1.0,
+        },
+    )
+    model = PovertyModel(scenario=scenario, rng=1)
+    state = model.households
+    before = state.house_type.copy()
+    communes = son_duong_communes()
+    rng = np.random.default_rng(0)
+    outcome = strike_disasters(
+        state, scenario, communes, 2023, 8, rng.random((3, communes.count)), rng.random((3, state.count))
+    )
+    assert outcome.households_hit == state.count
+    damaged = state.house_type < before
+    weak, strong = before <= 1, before == 3
+    assert damaged[weak].mean() > 3 * damaged[strong].mean()
+    assert (state.crop_loss_months_left == scenario.disasters.crop_loss_months).all()
+    assert outcome.repair_cost_vnd.sum() == pytest.approx(
+        outcome.houses_damaged * scenario.disasters.house_repair_cost_vnd
+    )
+    assert (house_damage_chance(state, scenario) >= 0).all()
+
+
+def test_illness_cuts_earnings_for_its_duration(small):
+    model = PovertyModel(scenario=small, rng=3)
+    state, p = model.households, model.params
+    normals = np.zeros((2, state.count))
+    state.income_persistent[:] = 0.0
+    healthy = earn(state, p, calm_market(), 5, 5, normals).copy()
+    state.income_persistent[:] = 0.0
+    state.illness_months_left[:] = 2
+    ill = earn(state, p, calm_market(), 5, 5, normals)
+    remittances = state.remittance_vnd_month * (1 + p.economy.nominal_income_growth_per_year) ** (5 / 12)
+    earned_healthy = healthy - remittances
+    np.testing.assert_allclose(ill - remittances, earned_healthy * (1 - p.shocks.illness_income_loss_share))
+
+
+def test_job_loss_makes_a_member_jobless_and_shows_in_the_employment_indicator(small):
+    model = PovertyModel(scenario=with_overrides(small, {"shocks.job_loss_prob_per_month": 0.5}), rng=3)
+    state = model.households
+    workers = state.wage_workers > 0
+    jobless = state.jobless.copy()
+    change_jobs(state, model.params, np.zeros((2, state.count)), 4_500_000.0, 1.0, 0.0)
+    assert (state.jobless[workers] == jobless[workers] + 1).all()
+    assert indicator_deprived("employment", state, model.standard)[workers].all()
+
+
+def test_livestock_disease_kills_part_of_the_herd(small):
+    model = PovertyModel(
+        scenario=with_overrides(small, {"shocks.livestock_disease_prob_per_month": 0.5}), rng=3
+    )
+    state = model.households
+    herd = state.livestock_units.copy()
+    hit = spread_livestock_disease(state, model.params, calm_market(), np.zeros(state.count))
+    assert hit == (herd > 0).sum()
+    np.testing.assert_allclose(
+        state.livestock_units, herd * (1 - model.params.shocks.livestock_disease_loss_share)
+    )
+
+
+def test_price_falls_recover_and_epidemics_start_and_end(small):
+    p = with_overrides(small, {"shocks.price_fall_prob_per_year": 1.0, "shocks.epidemic_prob_per_year": 1.0})
+    market = calm_market()
+    advance_market(market, p, np.zeros(5))
+    assert market.price_factor("tea", p) < 1.0
+    assert market.epidemic_months_left == 6
+    fallen = market.price_log_deviation.copy()
+    for _ in range(6):
+        advance_market(market, small, np.ones(5))
+    assert (np.abs(market.price_log_deviation) < np.abs(fallen)).all()
+    assert market.epidemic_months_left == 0
+
+
+def test_coping_order_savings_then_borrowing_then_livestock_then_school(small):
+    scenario = with_overrides(small, {"coping.child_withdrawal_prob_per_short_month": 1.0})
+    model = PovertyModel(scenario=scenario, rng=3)
+    state = model.households
+    state.savings_vnd[:] = 1_000_000.0
+    state.informal_debt_vnd[:] = 0.0
+    state.formal_debt_vnd[:] = 0.0
+    state.livestock_units[:] = 1.0
+    state.lacks[:, state.condition("child_school_attendance")] = False
+    income = np.full(state.count, 50_000_000.0)
+    small_cost = np.zeros(state.count)
+    savings_before = state.savings_vnd.copy()
+    settle_month(state, scenario, income, small_cost, np.zeros(state.count), 10_000_000.0)
+    assert (state.informal_debt_vnd == 0).all()
+    assert (state.livestock_units == 1.0).all()
+    huge = np.full(state.count, 1e9)
+    settle_month(state, scenario, income, huge, np.zeros(state.count), 10_000_000.0)
+    assert (state.savings_vnd == 0).all()
+    assert (state.informal_debt_vnd > 0).all()
+    assert (state.livestock_units == 0).all()
+    withdrawn = state.lacks[:, state.condition("child_school_attendance")]
+    np.testing.assert_array_equal(withdrawn, state.n_6_15 > 0)
+    assert state.short_this_month.all()
+    assert (savings_before > 0).all()
