@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -70,3 +72,38 @@ def summarize_ledger(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "vnd": sum(v["vnd"] for v in years),
         }
     return out
+
+
+def seed_volumes() -> list[dict[str, Any]]:
+    """The program volumes the seed reports, with how each is read (data/seed_volumes.csv)."""
+    text = resources.files("povsim.data").joinpath("seed_volumes.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+def compare_to_seed(ledger_summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Simulated program volumes over each seed figure's years, beside the seed's figure.
+
+    Args:
+        ledger_summary: the `ledger` part of summary.json (means over replicates).
+    """
+    rows = []
+    for seed in seed_volumes():
+        entry = ledger_summary.get(seed["instrument"], {})
+        years = [str(y) for y in range(int(seed["first_year"]), int(seed["last_year"]) + 1)]
+        units = sum(entry.get(y, {}).get("units", 0.0) for y in years)
+        vnd = sum(entry.get(y, {}).get("vnd", 0.0) for y in years)
+        seed_units = float(seed["seed_units"])
+        seed_vnd = float(seed["seed_vnd"]) if seed["seed_vnd"] else None
+        rows.append({
+            "instrument": seed["instrument"],
+            "years": f"{years[0]}-{years[-1]}",
+            "unit": seed["unit"],
+            "seed_units": seed_units,
+            "simulated_units": units,
+            "units_gap_share": units / seed_units - 1.0,
+            "seed_vnd": seed_vnd,
+            "simulated_vnd": vnd,
+            "vnd_gap_share": vnd / seed_vnd - 1.0 if seed_vnd else None,
+            "reading": seed["reading"],
+        })
+    return rows

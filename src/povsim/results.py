@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from povsim import plots
-from povsim.metrics import summarize_ledger, summarize_reviews
+from povsim.metrics import compare_to_seed, summarize_ledger, summarize_reviews
 from povsim.runner import RunResult
 from povsim.scenario import InputError, Problem, Scenario, scenario_hash
 
@@ -106,6 +106,7 @@ def build_summary(
 ) -> dict[str, Any]:
     """summary.json: per review year, rates and transitions with replicate intervals; spending."""
     measure = scenario.targets.measure
+    ledger_summary = summarize_ledger(ledger or [])
     return {
         "scenario": scenario.name,
         "measure": measure,
@@ -116,7 +117,8 @@ def build_summary(
             "2024": scenario.targets.observed_2024_rate_share,
         },
         "reviews": summarize_reviews(reviews, measure),
-        "ledger": summarize_ledger(ledger or []),
+        "ledger": ledger_summary,
+        "program_volumes_vs_seed": compare_to_seed(ledger_summary),
     }
 
 

@@ -80,14 +80,15 @@ def start_illnesses(
     s = scenario.shocks
     new = (state.illness_months_left == 0) & (uniforms < s.illness_prob_per_month)
     state.illness_months_left[new] = s.illness_duration_months
+    sick = np.flatnonzero(new)
     mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
-    cost = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals) * new
-    insured = ~state.lacks[:, state.condition("health_insurance")]
+    insured = ~state.lacks[sick, state.condition("health_insurance")]
     paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
-    paid_share = np.where(
-        insured & state.state_insurance_card & (state.status == Status.POOR), poor_card_paid_share, paid_share
-    )
-    return cost * (1.0 - paid_share), int(new.sum())
+    poor_card = insured & state.state_insurance_card[sick] & (state.status[sick] == Status.POOR)
+    paid_share[poor_card] = poor_card_paid_share
+    cost = np.zeros(state.count)
+    cost[sick] = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals[sick]) * (1.0 - paid_share)
+    return cost, sick.size
 
 
 def lose_workers(state: HouseholdState, scenario: Scenario, uniforms: np.ndarray) -> int:

@@ -238,12 +238,16 @@ class StudyCostSupport(Instrument):
 
 
 class HealthInsurance(Instrument):
-    """State-paid health insurance cards for the poor, near-poor and ethnic minorities in remote areas."""
+    """State-paid health insurance cards for the poor and for ethnic minorities in remote areas."""
 
     eligible_groups: tuple[Group, ...] = param(
-        ("poor", "near_poor", "ethnic_minority_remote"),
-        description="households whose members get cards",
-        source="Law on Health Insurance; Tuyen Quang tops up the near-poor premium to 100 % (facts.md s5)",
+        ("poor", "ethnic_minority_remote"),
+        description=(
+            "households whose members get fully state-paid cards: the groups the seed names (poor people, "
+            "ethnic minorities in difficult areas); add near_poor for the near-poor cards that the state "
+            "(70 %) and Tuyen Quang (30 %) pay for"
+        ),
+        source="seed; Law on Health Insurance; Tuyen Quang near-poor top-up (facts.md s5)",
         strict=False,
     )
     take_up_share: float = param(
