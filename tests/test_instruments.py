@@ -203,3 +203,21 @@ def test_instruments_run_only_between_their_dates(small):
     assert by_year[2022] == by_year[2023] == by_year[2026] == 0
     assert by_year[2024] > 0
     assert by_year[2025] > 0
+
+
+def test_every_vnd_traces_to_an_instrument_year_and_household(small):
+    model = PovertyModel(scenario=small, rng=6)
+    model.run()
+    payments = model.ledger.payments()
+    assert len(payments["vnd"]) > 0
+    for i, instrument in enumerate(INSTRUMENT_IDS):
+        for t, year in enumerate(model.ledger.years):
+            mine = (payments["instrument"] == instrument) & (payments["year"] == year)
+            assert payments["vnd"][mine].sum() == pytest.approx(model.ledger.vnd[i, t])
+            assert payments["units"][mine].sum() == model.ledger.units[i, t]
+        per_household = np.bincount(
+            payments["household"][payments["instrument"] == instrument],
+            weights=payments["vnd"][payments["instrument"] == instrument],
+            minlength=model.households.count,
+        )
+        np.testing.assert_allclose(per_household, model.ledger.household_vnd[:, i])

@@ -2,7 +2,8 @@
 
 Budgets are per calendar year. `pay` funds candidates in the order given until the year's
 budget is spent, so a budget is never exceeded; what is paid is recorded as units (households,
-students or people) and VND, in yearly totals and in each household's running total.
+students or people) and VND: in yearly totals, in each household's running total, and as
+one entry per payment (instrument, year, household, VND, units).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Ledger:
         self.vnd = np.zeros(shape)
         self.units = np.zeros(shape, dtype=np.int64)
         self.household_vnd = np.zeros((household_count, len(INSTRUMENT_IDS)))
+        self._payments: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def remaining_vnd(self, instrument: str, year: int) -> float:
         """What is left of an instrument's budget for a year (infinite for an entitlement)."""
@@ -81,7 +83,31 @@ class Ledger:
         self.vnd[i, t] += vnd_each[funded].sum()
         self.units[i, t] += int(np.asarray(units_each)[funded].sum())
         np.add.at(self.household_vnd[:, i], paid, vnd_each[funded])
+        if paid.size:
+            units = np.broadcast_to(np.asarray(units_each), vnd_each.shape)[funded]
+            self._payments.append((i, year, paid.astype(np.int32), vnd_each[funded], units.astype(np.int32)))
         return paid
+
+    def payments(self) -> dict[str, np.ndarray]:
+        """Every payment as columns: instrument, year, household (row index), vnd, units."""
+        if not self._payments:
+            empty = np.empty(0)
+            return {
+                "instrument": empty.astype(object),
+                "year": empty.astype(np.int16),
+                "household": empty.astype(np.int32),
+                "vnd": empty,
+                "units": empty.astype(np.int32),
+            }
+        return {
+            "instrument": np.concatenate(
+                [np.full(p[2].size, INSTRUMENT_IDS[p[0]], dtype=object) for p in self._payments]
+            ),
+            "year": np.concatenate([np.full(p[2].size, p[1], dtype=np.int16) for p in self._payments]),
+            "household": np.concatenate([p[2] for p in self._payments]),
+            "vnd": np.concatenate([p[3] for p in self._payments]),
+            "units": np.concatenate([p[4] for p in self._payments]),
+        }
 
     def records(self) -> list[dict[str, object]]:
         """One row per instrument and year: units, VND and the budget (None for entitlements)."""
