@@ -6,6 +6,7 @@ seasonality, illness and disaster losses turn them into this month's income. Spe
 keeps a subsistence floor; the rest of income above it is partly saved. When money runs
 short, households cope in order: savings, informal borrowing, selling livestock, falling
 into arrears on formal loans, and finally taking a child out of school or cutting food.
+Savings above a buffer of some months of income are spent (durables, building, events).
 """
 
 from __future__ import annotations
@@ -127,18 +128,20 @@ def settle_month(
         livestock_price_vnd: what one livestock unit sells for this month.
     """
     c = scenario.coping
+    interest = state.formal_debt_vnd * state.formal_rate_per_year / 12.0
+    interest += state.informal_debt_vnd * c.informal_interest_rate_per_year / 12.0
+    principal_due = np.minimum(state.formal_instalment_vnd_month, state.formal_debt_vnd)
+    # Debt service comes out of income before discretionary spending; subsistence does not.
     floor = c.subsistence_vnd_per_person_month * state.size
+    disposable = income_vnd - interest - principal_due
     consumption = floor + c.consumption_share_of_income_above_subsistence * np.maximum(
-        income_vnd - floor, 0.0
+        disposable - floor, 0.0
     )
     in_school = state.n_6_15 * ~state.lacks[:, state.condition("child_school_attendance")]
     school = in_school * (
         c.school_cost_vnd_per_child_month
         - c.tuition_vnd_per_child_month * (state.tuition_exempt_months_left > 0)
     )
-    interest = state.formal_debt_vnd * state.formal_rate_per_year / 12.0
-    interest += state.informal_debt_vnd * c.informal_interest_rate_per_year / 12.0
-    principal_due = np.minimum(state.formal_instalment_vnd_month, state.formal_debt_vnd)
 
     state.savings_vnd += income_vnd - consumption - school - interest - extra_costs_vnd
     # The formal instalment is paid only out of what is left.
@@ -147,6 +150,8 @@ def settle_month(
     repay_loans(state, paid, principal_due - paid)
     repay_informal(state, c.informal_repayment_share_per_month)
     cope_with_shortfall(state, scenario, income_vnd, uniforms, livestock_price_vnd)
+    buffer = c.savings_buffer_months_of_income * np.maximum(income_vnd, 0.0)
+    np.minimum(state.savings_vnd, np.maximum(buffer, 0.0), out=state.savings_vnd)
 
 
 def repay_loans(state: HouseholdState, paid_vnd: np.ndarray, unpaid_vnd: np.ndarray) -> None:

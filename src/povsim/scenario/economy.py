@@ -65,11 +65,14 @@ class Livelihoods(Section):
         source="assumption: VND 30 million for 2 breeding cows (VBSP case story, facts.md s4)",
     )
     livestock_net_return_vnd_per_unit_month: float = param(
-        300_000.0,
+        500_000.0,
         ge=1.0,
         le=10_000_000.0,
-        description="net monthly income of one livestock unit (sales of young stock, draught, manure)",
-        source="VBSP case story: 5 cows bring over VND 30 million a year (facts.md s4), net of costs",
+        description="net monthly income of one livestock unit (sales and value of young stock, draught)",
+        source=(
+            "VBSP case story: 2 cows grew to 5 and bring over VND 30 million a year (facts.md s4); "
+            "calves kept counted as income, net of costs (assumption)"
+        ),
     )
     initial_savings_months_of_income: float = param(
         1.0,
@@ -143,6 +146,13 @@ class Coping(Section):
         le=10_000_000.0,
         description="tuition part of school costs, removed by the tuition exemption",
         source="seed: VND 7.641 billion for 57,000 student exemptions, about VND 134,000 a year",
+    )
+    savings_buffer_months_of_income: float = param(
+        3.0,
+        ge=0.0,
+        le=120.0,
+        description="savings kept as a buffer; anything above is spent on durables, building and events",
+        source="assumption: precautionary saving of rural households",
     )
     informal_borrowing_limit_months_of_income: float = param(
         3.0,
