@@ -179,6 +179,36 @@ BAD_FILES = {
         "targets.ethnic_minority_rate_ratio",
         ["other households"],
     ),
+    "instrument_dates_reversed": (
+        "[instruments.housing_support]\nstart_date = 2025-01-01\nend_date = 2023-12-31\n",
+        "instruments.housing_support.end_date",
+        ["is before instruments.housing_support.start_date"],
+    ),
+    "instrument_without_group": (
+        "[instruments.food_aid]\neligible_groups = []\n",
+        "instruments.food_aid.eligible_groups",
+        ["names no eligible group"],
+    ),
+    "unknown_group": (
+        '[instruments.food_aid]\neligible_groups = ["the_poor"]\n',
+        "instruments.food_aid.eligible_groups.0",
+        ["'poor'"],
+    ),
+    "bad_crop_gap_month": (
+        "[instruments.food_aid]\ncrop_gap_months = [2, 13]\n",
+        "instruments.food_aid.crop_gap_months",
+        ["from 1 to 12"],
+    ),
+    "unknown_scheduled_commune": (
+        '[[disasters.scheduled]]\ncommunes = ["Quyet Thangg"]\n',
+        "disasters.scheduled.0.communes",
+        ["did you mean 'Quyet Thang'"],
+    ),
+    "scheduled_typo_key": (
+        "[[disasters.scheduled]]\ndamaged_house_count = 5\n",
+        "disasters.scheduled.0.damaged_house_count",
+        ["did you mean 'damaged_houses_count'"],
+    ),
     "age_shares_too_large": (
         "[population]\nunder6_member_share = 0.3\nage6_15_member_share = 0.4\nage60plus_member_share = 0.3\n",
         "population.age60plus_member_share",

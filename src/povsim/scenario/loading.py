@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ SIMULATION_START = dt.date(2022, 1, 1)
 FIRST_REVIEW_DATE = dt.date(2021, 12, 31)
 COMMAND_LINE = "--set"
 MAX_NON_WORKING_AGE_SHARE = 0.9
+MONTHS_PER_YEAR = 12
 MAX_BELOW_LINE_SHARE = 0.98
 MIN_BELOW_LINE_SHARE = 0.001
 
@@ -174,6 +176,72 @@ def check_consistency(scenario: Scenario, origins: dict[str, str], top: str) -> 
     """Cross-field checks the per-field ranges cannot express."""
     check_dates(scenario, origins, top)
     check_population(scenario, origins, top)
+    check_instruments(scenario, origins, top)
+    check_disasters(scenario, origins, top)
+
+
+def check_instruments(scenario: Scenario, origins: dict[str, str], top: str) -> None:
+    """Each instrument needs someone to serve and a disbursement period in the right order."""
+    problems = []
+    for name in type(scenario.instruments).model_fields:
+        config = getattr(scenario.instruments, name)
+        prefix = f"instruments.{name}"
+        if config.start_date > config.end_date:
+            key = f"{prefix}.end_date"
+            problems.append(
+                Problem(
+                    origins.get(key, origins.get(f"{prefix}.start_date", top)),
+                    key,
+                    f"is before {prefix}.start_date ({config.start_date}); expected an end after the start",
+                    config.end_date,
+                    True,
+                )
+            )
+        if not config.eligible_groups:
+            key = f"{prefix}.eligible_groups"
+            problems.append(
+                Problem(
+                    origins.get(key, top),
+                    key,
+                    "names no eligible group; expected at least one of poor, near_poor, newly_escaped, "
+                    "ethnic_minority, remote, ethnic_minority_remote, rural, all",
+                    list(config.eligible_groups),
+                    True,
+                )
+            )
+    months = scenario.instruments.food_aid.crop_gap_months
+    if any(not 1 <= m <= MONTHS_PER_YEAR for m in months):
+        key = "instruments.food_aid.crop_gap_months"
+        problems.append(
+            Problem(origins.get(key, top), key, "expected calendar months from 1 to 12", list(months), True)
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def check_disasters(scenario: Scenario, origins: dict[str, str], top: str) -> None:
+    """Scheduled disasters must name communes of the district."""
+    from povsim.communes import son_duong_communes
+
+    known = son_duong_communes().names
+    problems = []
+    for i, event in enumerate(scenario.disasters.scheduled):
+        key = f"disasters.scheduled.{i}.communes"
+        for commune in event.communes:
+            if commune not in known:
+                close = difflib.get_close_matches(commune, known, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(
+                    Problem(
+                        origins.get("disasters.scheduled", top),
+                        key,
+                        f"names an unknown commune; {hint}expected one of: {', '.join(known)}",
+                        commune,
+                        True,
+                    )
+                )
+    if problems:
+        raise InputError(problems)
 
 
 def check_population(scenario: Scenario, origins: dict[str, str], top: str) -> None:
@@ -280,9 +348,13 @@ def _origin(key_path: str, origins: dict[str, str], top: str) -> str:
 def _field_owner(loc: list[str]) -> tuple[type[BaseModel] | None, str]:
     """The schema class holding the field at `loc`, and the field's name."""
     owner: type[BaseModel] = Scenario
-    for part in loc[:-1]:
+    parts = [part for part in loc[:-1] if not part.isdigit()]
+    for part in parts:
         field = owner.model_fields.get(part)
         annotation = getattr(field, "annotation", None)
+        items = typing.get_args(annotation)
+        if items and isinstance(items[0], type) and issubclass(items[0], BaseModel):
+            annotation = items[0]
         if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
             return None, loc[-1]
         owner = annotation
