@@ -84,7 +84,7 @@ EXPECTED_CHANGES = {
 
 @pytest.mark.parametrize("instrument", INSTRUMENT_IDS)
 def test_each_instrument_changes_only_its_state_and_pays_through_the_ledger(small, instrument):
-    model = fresh_model(small)
+    model = fresh_model(small, **{f"instruments.{instrument}.take_up_share": 1.0})
     state = model.households
     before = snapshot(state)
     INSTRUMENTS[instrument](context(model))
@@ -221,3 +221,18 @@ def test_every_vnd_traces_to_an_instrument_year_and_household(small):
             minlength=model.households.count,
         )
         np.testing.assert_allclose(per_household, model.ledger.household_vnd[:, i])
+
+
+def test_state_insurance_cards_expire_after_the_instrument_ends(small):
+    scenario = with_overrides(small, {"instruments.health_insurance.end_date": dt.date(2023, 12, 31)})
+    model = PovertyModel(scenario=scenario, rng=8)
+    cards = {}
+    while model.running:
+        model.step()
+        if model.month == 2:
+            cards[model.year] = int(model.households.state_insurance_card.sum())
+    assert cards[2022] > 0
+    assert cards[2023] > 0
+    assert cards[2024] == cards[2027] == 0
+    column = INSTRUMENT_IDS.index("health_insurance")
+    assert model.ledger.vnd[column, 2:].sum() == 0

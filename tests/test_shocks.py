@@ -153,3 +153,73 @@ def test_coping_order_savings_then_borrowing_then_livestock_then_school(small):
     np.testing.assert_array_equal(withdrawn, state.n_6_15 > 0)
     assert state.short_this_month.all()
     assert (savings_before > 0).all()
+
+
+def test_a_new_job_keeps_the_household_wage_level(small):
+    from povsim.shocks import take_job
+
+    model = PovertyModel(scenario=small, rng=3)
+    state = model.households
+    state.jobless[:] = 1
+    had_wage = state.wage_vnd_per_worker_month > 0
+    before = state.wage_vnd_per_worker_month.copy()
+    take_job(state, np.ones(state.count, bool), 4_500_000.0, 0.15)
+    np.testing.assert_array_equal(state.wage_vnd_per_worker_month[had_wage], before[had_wage])
+    assert (state.wage_vnd_per_worker_month[~had_wage] == 4_500_000.0).all()
+    assert (state.jobless == 0).all()
+
+
+def test_losing_the_only_farm_worker_halves_the_farm_not_ends_it(small):
+    from povsim.shocks import lose_workers
+
+    model = PovertyModel(scenario=small, rng=3)
+    state = model.households
+    state.n_16_59[:] = 1
+    state.jobless[:] = 0
+    state.wage_workers[:] = 0
+    crops = state.crops_vnd_month.copy()
+    lose_workers(state, model.params, np.zeros((3, state.count)) + np.array([[0.0], [0.5], [0.99]]))
+    np.testing.assert_allclose(state.crops_vnd_month, crops * 0.5)
+
+
+def test_contract_workers_leave_after_exactly_the_delay(small):
+    from povsim.shocks import move_migrants
+
+    model = PovertyModel(scenario=small, rng=3)
+    state = model.households
+    state.departure_in_months[:5] = 3
+    for _ in range(2):
+        move_migrants(state, model.params, 36, np.ones(state.count))
+        assert not state.abroad[:5].any()
+    move_migrants(state, model.params, 36, np.ones(state.count))
+    assert state.abroad[:5].all()
+    assert (state.abroad_months_left[:5] == 36).all()
+    assert (state.departure_in_months[:5] == -1).all()
+
+
+def test_review_misscores_only_indicators_that_can_apply(small):
+    from povsim.review import measure
+
+    model = PovertyModel(scenario=small, rng=3)
+    state = model.households
+    state.n_under6[:] = 0
+    state.n_6_15[:] = 0
+    _, deprived = measure(state, model.standard, 12, 0.1, 0.5, np.random.default_rng(1))
+    columns = list(model.standard.indicators)
+    assert not deprived[:, columns.index("nutrition")].any()
+    assert not deprived[:, columns.index("child_school_attendance")].any()
+    assert deprived[:, columns.index("domestic_water")].mean() > 0.3
+
+
+def test_savings_buffer_follows_usual_not_this_months_income(small):
+    model = PovertyModel(scenario=small, rng=3)
+    state = model.households
+    state.usual_income_vnd_month[:] = 10_000_000.0
+    state.savings_vnd[:] = 25_000_000.0
+    state.informal_debt_vnd[:] = 0.0
+    state.formal_debt_vnd[:] = 0.0
+    lean_month = np.full(state.count, 8_000_000.0)
+    settle_month(state, small, lean_month, np.zeros(state.count), np.ones(state.count), 1e7)
+    buffer = small.coping.savings_buffer_months_of_income * state.usual_income_vnd_month
+    assert (state.savings_vnd <= buffer + 1e-6).all()
+    assert (state.savings_vnd > small.coping.savings_buffer_months_of_income * 8_000_000.0 * 0.5).mean() > 0.5

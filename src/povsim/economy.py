@@ -6,7 +6,7 @@ seasonality, illness and disaster losses turn them into this month's income. Spe
 keeps a subsistence floor; the rest of income above it is partly saved. When money runs
 short, households cope in order: savings, informal borrowing, selling livestock, falling
 into arrears on formal loans, and finally taking a child out of school or cutting food.
-Savings above a buffer of some months of income are spent (durables, building, events).
+Savings above a buffer of some months of usual income are spent (durables, building, events).
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ CROP_SEASON = CROP_SEASON / CROP_SEASON.mean()
 TEA_SEASON = np.array([0.2, 0.2, 0.8, 1.3, 1.5, 1.5, 1.5, 1.5, 1.3, 1.2, 0.8, 0.2])
 TEA_SEASON = TEA_SEASON / TEA_SEASON.mean()
 PRODUCTS = ("crops", "tea", "livestock")
+# Months over which a household's usual income is averaged (exponential smoothing).
+USUAL_INCOME_MONTHS = 12
 
 
 @dataclass
@@ -140,7 +142,9 @@ def settle_month(
     in_school = state.n_6_15 * ~state.lacks[:, state.condition("child_school_attendance")]
     school = in_school * (
         c.school_cost_vnd_per_child_month
-        - c.tuition_vnd_per_child_month * (state.tuition_exempt_months_left > 0)
+        - scenario.instruments.tuition_exemption.amount_vnd_per_unit
+        / 12.0
+        * (state.tuition_exempt_months_left > 0)
     )
 
     state.savings_vnd += income_vnd - consumption - school - interest - extra_costs_vnd
@@ -150,8 +154,9 @@ def settle_month(
     repay_loans(state, paid, principal_due - paid)
     repay_informal(state, c.informal_repayment_share_per_month)
     cope_with_shortfall(state, scenario, income_vnd, uniforms, livestock_price_vnd)
-    buffer = c.savings_buffer_months_of_income * np.maximum(income_vnd, 0.0)
-    np.minimum(state.savings_vnd, np.maximum(buffer, 0.0), out=state.savings_vnd)
+    state.usual_income_vnd_month += (income_vnd - state.usual_income_vnd_month) / USUAL_INCOME_MONTHS
+    buffer = c.savings_buffer_months_of_income * np.maximum(state.usual_income_vnd_month, 0.0)
+    np.minimum(state.savings_vnd, buffer, out=state.savings_vnd)
 
 
 def repay_loans(state: HouseholdState, paid_vnd: np.ndarray, unpaid_vnd: np.ndarray) -> None:

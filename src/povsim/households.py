@@ -62,6 +62,7 @@ _COLUMN_TYPES: dict[str, tuple[type, object]] = {
     "short_this_month": (np.bool_, False),
     "tuition_exempt_months_left": (np.int16, 0),
     "state_insurance_card": (np.bool_, False),
+    "voluntary_insurance_card": (np.bool_, False),
     "value_chain_member": (np.bool_, False),
     "house_type": (np.int8, 3),
     "floor_area_m2": (np.float32, 0.0),
@@ -103,6 +104,7 @@ class HouseholdState:
     transfers_vnd_this_month: np.ndarray  # float64 program cash (and in-kind value) this month
     income_vnd_per_person_month: np.ndarray  # float64 this month's income per person
     income_since_review_vnd: np.ndarray  # float64 sum of monthly income per person since the last review
+    usual_income_vnd_month: np.ndarray  # float64 household income smoothed over about a year
     # Money.
     savings_vnd: np.ndarray  # float64
     informal_debt_vnd: np.ndarray  # float64
@@ -116,6 +118,7 @@ class HouseholdState:
     # Support received.
     tuition_exempt_months_left: np.ndarray  # int16
     state_insurance_card: np.ndarray  # bool: this year's card is state-paid
+    voluntary_insurance_card: np.ndarray  # bool: this year's card was bought after losing a state card
     value_chain_member: np.ndarray  # bool
     # Housing and the other conditions behind the indicators.
     house_type: np.ndarray  # int8: 0 makeshift, 1 non-durable, 2 semi-durable, 3 durable

@@ -14,19 +14,25 @@ from povsim.scenario.schema import Scenario
 
 TOP_HOUSE_TYPE = 3
 FLOOR_AREA_EXTENSION_SHARE = 0.2
+# Households with this much floor area per person do not extend their house (assumption).
+ROOMY_FLOOR_AREA_M2_PER_PERSON = 20.0
 
 
 def advance_year(
     state: HouseholdState,
     scenario: Scenario,
     income_line_vnd: np.ndarray,
+    months_of_income: int,
     rng: np.random.Generator,
 ) -> None:
-    """One year of improvement and decay of every household's living conditions."""
+    """One year of improvement and decay of every household's living conditions.
+
+    Each lacking condition is remedied with the household's improvement chance; income is
+    judged on the year's mean income per person (the months since the last review).
+    """
     c = scenario.living_conditions
-    comfortable = (
-        state.income_vnd_per_person_month > scenario.standards.average_living_line_multiple * income_line_vnd
-    )
+    mean_income = state.income_since_review_vnd / months_of_income
+    comfortable = mean_income > scenario.standards.average_living_line_multiple * income_line_vnd
     improve = np.where(
         comfortable,
         c.improve_prob_per_year,
@@ -42,5 +48,6 @@ def advance_year(
     upgrade = (state.house_type < TOP_HOUSE_TYPE) & (draws[-3] < improve)
     decay = ~upgrade & (state.house_type > 0) & (draws[-2] < c.worsen_prob_per_year)
     state.house_type += upgrade.astype(np.int8) - decay.astype(np.int8)
-    extend = draws[-1] < improve
+    cramped = state.floor_area_m2 < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size
+    extend = cramped & (draws[-1] < improve)
     state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE

@@ -123,6 +123,7 @@ class PovertyModel(mesa.Model):
             name: np.random.default_rng(seed) for name, seed in zip(STREAMS, stream_seeds, strict=True)
         }
         first_standard = decree_07(params)
+        self.list_standard = first_standard  # the standard of the lists in force
         self.households, measured_income = synthesize(
             params, self.communes, first_standard, params.run.household_count, self.streams["population"]
         )
@@ -241,7 +242,11 @@ class PovertyModel(mesa.Model):
         state, standard = self.households, self.standard
         demography.advance_year(state, self.params, self.streams["demography"])
         living_conditions.advance_year(
-            state, self.params, standard.income_line(state.urban), self.streams["living_conditions"]
+            state,
+            self.params,
+            standard.income_line(state.urban),
+            MONTHS_PER_YEAR,
+            self.streams["living_conditions"],
         )
         r = self.params.review
         income, deprived = measure(
@@ -253,6 +258,7 @@ class PovertyModel(mesa.Model):
             self.streams["review"],
         )
         self.reviews.append(record_review(state, standard, self.year, income, deprived))
+        self.list_standard = standard
 
     def run(self) -> None:
         """Step until the last review of the scenario's calendar."""
@@ -278,8 +284,9 @@ def resolve_scenario(
 
 
 def _share_below_line_this_month(model: PovertyModel) -> float:
+    """Share of households whose income this month is at or below the line of the lists in force."""
     state = model.households
-    line = model.standard.income_line(state.urban)
+    line = model.list_standard.income_line(state.urban)
     return float((state.income_vnd_per_person_month <= line).mean())
 
 

@@ -57,6 +57,7 @@ def synthesize(
     state.n_under6[:], state.n_6_15[:], state.n_16_59[:], state.n_60plus[:] = members.T
     state.income_persistent[:] = persistent
     state.income_vnd_per_person_month[:] = np.exp(log_permanent + persistent)
+    state.usual_income_vnd_month[:] = state.income_vnd_per_person_month * state.size
     like_below = below_line | (
         rng.random(household_count)
         < np.exp(-np.log(measured / line) / scenario.population.deprivation_income_gradient_log_sd)
@@ -274,8 +275,9 @@ def allocate_livelihoods(
     """Split each household's income into its sources, and give it workers, a herd and savings.
 
     Mixes are drawn around the configured shares (Dirichlet); the town leans on wages. A
-    wage share becomes regular wage jobs at about the district wage; where no working-age
-    member is free to hold one, it is counted as farm income instead.
+    wage share becomes regular wage jobs at about the district wage; what is too little for
+    a regular job, or where no working-age member is free to hold one, is counted as farm
+    income instead.
     """
     v = scenario.livelihoods
     rural = np.array(
@@ -304,8 +306,8 @@ def allocate_livelihoods(
     state.remittance_vnd_month[:] = amounts[:, 5]
     wages = amounts[:, 4]
     free = np.maximum(state.n_16_59 - state.jobless, 0)
-    workers = np.clip(np.rint(wages / v.district_wage_vnd_per_worker_month), 1, np.maximum(free, 1))
-    workers = np.where(free > 0, workers, 0).astype(np.int16)
+    # Wage income worth less than half a regular job is casual work, counted with the farm.
+    workers = np.minimum(np.rint(wages / v.district_wage_vnd_per_worker_month), free).astype(np.int16)
     state.wage_workers[:] = workers
     state.wage_vnd_per_worker_month[:] = np.where(workers > 0, wages / np.maximum(workers, 1), 0.0)
     state.crops_vnd_month[workers == 0] += wages[workers == 0]

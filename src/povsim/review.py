@@ -32,10 +32,12 @@ def measure(
     """The review's estimate of income per person and its scored deprivations matrix."""
     n = state.count
     mean_income = state.income_since_review_vnd / months_in_window
-    error = np.exp(income_error_log_sd * rng.standard_normal(n) - 0.5 * income_error_log_sd**2)
+    # Log-normal error centred on the true income (median), as at the end-2021 review.
+    error = np.exp(income_error_log_sd * rng.standard_normal(n))
     deprived = standard.deprivations(state)
     if misclassification_prob > 0:
-        deprived ^= rng.random(deprived.shape) < misclassification_prob
+        # Only indicators that can apply are misscored (no nutrition score without a child).
+        deprived ^= (rng.random(deprived.shape) < misclassification_prob) & standard.applicability(state)
     return mean_income * error, deprived
 
 

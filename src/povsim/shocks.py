@@ -13,7 +13,7 @@ import numpy as np
 
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
-from povsim.households import HouseholdState
+from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.scenario.schema import Scenario
 from povsim.standards import Status
 
@@ -94,8 +94,10 @@ def start_illnesses(
 def lose_workers(state: HouseholdState, scenario: Scenario, uniforms: np.ndarray) -> int:
     """Death or disability of a working-age member: that member's earnings are lost for good.
 
-    A wage worker loses the wage; otherwise the farm loses one worker's share. Half the
-    losses are deaths, which also remove the member (never the household's last adult).
+    A wage worker loses the wage; otherwise the farm loses one worker's share, counting the
+    rest of the household (elderly, teenagers) as one more pair of hands, so a farm never
+    stops entirely. Half the losses are deaths, which also remove the member (never the
+    household's last adult).
     """
     hit = uniforms[0] < any_of(monthly_prob(scenario.shocks.worker_loss_prob_per_year), state.n_16_59)
     workers = np.maximum(state.n_16_59 - state.jobless, 1)
@@ -103,12 +105,13 @@ def lose_workers(state: HouseholdState, scenario: Scenario, uniforms: np.ndarray
     farm_hit = hit & ~wage_hit
     state.wage_workers -= wage_hit.astype(np.int16)
     farm_workers = np.maximum(workers - state.wage_workers, 1)
-    kept = np.where(farm_hit, 1.0 - 1.0 / farm_workers, 1.0)
+    kept = np.where(farm_hit, 1.0 - 1.0 / (farm_workers + 1), 1.0)
     state.crops_vnd_month *= kept
     state.tea_vnd_month *= kept
     death = hit & (uniforms[2] < WORKER_DEATH_SHARE) & (state.n_16_59 + state.n_60plus > 1)
     state.n_16_59 -= death.astype(np.int16)
     state.jobless = np.minimum(state.jobless, state.n_16_59).astype(np.int16)
+    state.wage_workers = np.minimum(state.wage_workers, state.n_16_59 - state.jobless).astype(np.int16)
     return int(hit.sum())
 
 
@@ -135,10 +138,15 @@ def change_jobs(
 def take_job(
     state: HouseholdState, who: np.ndarray, district_wage_vnd: float, trained_wage_premium: float
 ) -> None:
-    """A jobless member of each selected household starts a regular wage job."""
-    first = who & (state.wage_workers == 0)
-    wage = district_wage_vnd * np.where(state.trained, 1.0 + trained_wage_premium, 1.0)
-    state.wage_vnd_per_worker_month = np.where(first, wage, state.wage_vnd_per_worker_month)
+    """A jobless member of each selected household starts a regular wage job.
+
+    A household that has had wage work keeps its own wage level; one that never had it
+    earns the district wage, plus the training premium if a member was trained.
+    """
+    never_waged = who & (state.wage_vnd_per_worker_month <= 0)
+    state.wage_vnd_per_worker_month[never_waged] = district_wage_vnd * np.where(
+        state.trained[never_waged], 1.0 + trained_wage_premium, 1.0
+    )
     state.jobless -= who.astype(np.int16)
     state.wage_workers += who.astype(np.int16)
 
@@ -147,12 +155,12 @@ def move_migrants(
     state: HouseholdState, scenario: Scenario, contract_months: int, uniforms: np.ndarray
 ) -> None:
     """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
+    waiting = state.departure_in_months > 0
+    state.departure_in_months[waiting] -= 1
     leaving = state.departure_in_months == 0
     state.abroad_months_left[leaving] = contract_months
+    state.departure_in_months[leaving] = NOT_LEAVING
     state.jobless = np.where(leaving & (state.jobless > 0), state.jobless - 1, state.jobless).astype(np.int16)
-    np.subtract(
-        state.departure_in_months, 1, out=state.departure_in_months, where=state.departure_in_months >= 0
-    )
     fired = state.abroad & (uniforms < scenario.shocks.migrant_job_loss_prob_per_month)
     state.abroad_months_left[fired] = 0
 
@@ -238,7 +246,9 @@ def strike_disasters(
 
 def scheduled_this_month(scenario: Scenario, year: int, month: int) -> list:
     """Scheduled disasters falling in this calendar month."""
-    return [e for e in scenario.disasters.scheduled if (e.event_date.year, e.event_date.month) == (year, month)]
+    return [
+        e for e in scenario.disasters.scheduled if (e.event_date.year, e.event_date.month) == (year, month)
+    ]
 
 
 def house_damage_chance(state: HouseholdState, scenario: Scenario) -> np.ndarray:

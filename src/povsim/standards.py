@@ -190,6 +190,12 @@ class PovertyStandard:
         """A (households x indicators) boolean matrix of deprivations under this standard."""
         return np.column_stack([indicator_deprived(name, state, self) for name in self.indicators])
 
+    def applicability(self, state: HouseholdState) -> np.ndarray:
+        """A (households x indicators) boolean matrix: which indicators can apply to whom."""
+        return np.column_stack(
+            [np.broadcast_to(indicator_applicable(name, state), (state.count,)) for name in self.indicators]
+        )
+
     def classify(
         self,
         income_vnd_per_person_month: np.ndarray,
@@ -207,6 +213,19 @@ class PovertyStandard:
         status[at_or_below & ~poor] = Status.NEAR_POOR
         status[poor] = Status.POOR
         return status
+
+
+def indicator_applicable(name: str, state: HouseholdState) -> np.ndarray | bool:
+    """Whether the named indicator can apply to each household at all (e.g. needs a child)."""
+    match name:
+        case "nutrition":
+            return state.n_under16 > 0
+        case "employment" | "adult_education":
+            return state.n_16_59 > 0
+        case "child_school_attendance":
+            return state.n_6_15 > 0
+        case _:
+            return True
 
 
 def indicator_deprived(name: str, state: HouseholdState, standard: PovertyStandard) -> np.ndarray:

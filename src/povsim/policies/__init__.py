@@ -30,6 +30,9 @@ INSTRUMENTS: dict[str, Callable[[PolicyContext], None]] = {
     "value_chain_support": livelihoods.value_chain_support,
     "food_aid": transfers.food_aid,
 }
+# Instruments called in their month even outside their dates, to let what they gave lapse.
+RUN_AFTER_END = frozenset({"health_insurance"})
+
 __all__ = ["INSTRUMENTS", "INSTRUMENT_IDS", "Ledger", "PolicyContext", "run_instruments"]
 
 
@@ -37,7 +40,7 @@ def run_instruments(ctx: PolicyContext) -> None:
     """Run every instrument due this month: once a year in its month (food aid: each crop-gap month)."""
     for instrument, run in INSTRUMENTS.items():
         config = getattr(ctx.scenario.instruments, instrument)
-        if not is_active(ctx, config):
+        if not is_active(ctx, config) and instrument not in RUN_AFTER_END:
             continue
         due = (
             ctx.month in config.crop_gap_months

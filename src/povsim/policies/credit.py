@@ -60,10 +60,10 @@ def preferential_loans(ctx: PolicyContext) -> None:
 
 
 def student_loans(ctx: PolicyContext) -> None:
-    """Loans that put a young member of a poor or near-poor household through school."""
+    """Loans that put a young member lacking schooling through school (repayment starts at once)."""
     config = ctx.scenario.instruments.student_loans
     state = ctx.state
-    needs = ~state.loan_defaulted & (state.n_16_59 > 0)
+    needs = ~state.loan_defaulted & (state.n_16_59 > 0) & state.lacks[:, state.condition("adult_education")]
     candidates = applicants(ctx, "student_loans", config, needs)
     amount = np.full(candidates.size, config.amount_vnd_per_unit)
     funded = ctx.ledger.pay("student_loans", ctx.year, candidates, amount, np.ones(candidates.size))

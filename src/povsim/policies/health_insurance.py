@@ -1,7 +1,8 @@
 """State-paid health insurance cards for the calendar year.
 
 Cards remove the insurance deprivation and make insurance pay most of a treatment's cost.
-A household that leaves the eligible lists keeps its card only if it buys one itself.
+A household that leaves the eligible lists keeps a card only if it buys one itself, year
+by year.
 """
 
 from __future__ import annotations
@@ -9,23 +10,32 @@ from __future__ import annotations
 import numpy as np
 
 from povsim.policies.context import PolicyContext
-from povsim.policies.targeting import applicants
+from povsim.policies.targeting import applicants, is_active
 
 
 def health_insurance(ctx: PolicyContext) -> None:
-    """Issue this year's state-paid cards; lapse last year's cards not renewed or bought."""
+    """Issue this year's state-paid cards (while the instrument runs) and settle last year's.
+
+    Runs every year in the disbursement month, also after the instrument ends, so that
+    cards expire. A household whose state or self-bought card is not renewed by the state
+    buys one itself with the configured chance, and is uninsured otherwise.
+    """
     config = ctx.scenario.instruments.health_insurance
     state = ctx.state
-    candidates = applicants(ctx, "health_insurance", config, np.ones(state.count, bool))
-    people = state.size[candidates]
-    funded = ctx.ledger.pay(
-        "health_insurance", ctx.year, candidates, people * config.amount_vnd_per_unit, people
-    )
-    had_card = state.state_insurance_card.copy()
+    draws = ctx.rngs["health_insurance"].random(state.count)
+    funded = np.empty(0, dtype=np.intp)
+    if is_active(ctx, config):
+        candidates = applicants(ctx, "health_insurance", config, np.ones(state.count, bool))
+        people = state.size[candidates]
+        funded = ctx.ledger.pay(
+            "health_insurance", ctx.year, candidates, people * config.amount_vnd_per_unit, people
+        )
+    held = state.state_insurance_card | state.voluntary_insurance_card
     state.state_insurance_card[:] = False
     state.state_insurance_card[funded] = True
-    lapse = had_card & ~state.state_insurance_card
-    lapse &= ctx.rngs["health_insurance"].random(state.count) >= config.voluntary_purchase_prob_per_year
+    unrenewed = held & ~state.state_insurance_card
+    buys = unrenewed & (draws < config.voluntary_purchase_prob_per_year)
+    state.voluntary_insurance_card[:] = buys
     column = state.condition("health_insurance")
     state.lacks[funded, column] = False
-    state.lacks[lapse, column] = True
+    state.lacks[unrenewed & ~buys, column] = True

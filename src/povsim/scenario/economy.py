@@ -137,15 +137,11 @@ class Coping(Section):
         150_000.0,
         ge=0.0,
         le=10_000_000.0,
-        description="school costs of a child aged 6-15 (fees, books, uniforms, travel), before support",
+        description=(
+            "school costs of a child aged 6-15 (tuition, books, uniforms, travel); the tuition part is "
+            "instruments.tuition_exemption.amount_vnd_per_unit a year"
+        ),
         source="assumption",
-    )
-    tuition_vnd_per_child_month: float = param(
-        15_000.0,
-        ge=0.0,
-        le=10_000_000.0,
-        description="tuition part of school costs, removed by the tuition exemption",
-        source="seed: VND 7.641 billion for 57,000 student exemptions, about VND 134,000 a year",
     )
     savings_buffer_months_of_income: float = param(
         3.0,

@@ -145,10 +145,10 @@ class StudentLoans(Instrument):
         ("poor", "near_poor"), description="eligible lists", source="Decision 157/2007/QD-TTg", strict=False
     )
     take_up_share: float = param(
-        0.01,
+        0.05,
         ge=0.0,
         le=1.0,
-        description="share of eligible households with a student who apply",
+        description="share of eligible households with a member lacking schooling who apply",
         source="assumption",
     )
     annual_budget_vnd: float | None = param(
@@ -216,7 +216,7 @@ class TuitionExemption(Instrument):
 
 
 class StudyCostSupport(Instrument):
-    """Cash for study costs of children in poor, near-poor, ethnic-minority and rural households."""
+    """Cash for study costs of children in poor, near-poor, ethnic-minority and remote households."""
 
     eligible_groups: tuple[Group, ...] = param(
         ("poor", "near_poor", "ethnic_minority", "remote"),

@@ -285,7 +285,7 @@ class LivingConditions(Section):
         0.12,
         ge=0.0,
         le=1.0,
-        description="chance a household above 1.5 x the income line remedies one deprivation in a year",
+        description="chance a year that a household above 1.5 x the line remedies each condition it lacks",
         source="assumption",
     )
     low_income_improve_multiplier: float = param(

@@ -141,7 +141,6 @@ class ScheduledDisaster(Section):
             "Dong Quy",
             "Hong Son",
             "Truong Sinh",
-            "Son Duong town",
         ),
         description="communes hit (names as in the communes table)",
         strict=False,
