@@ -200,7 +200,8 @@ def cope_with_shortfall(
     shortfall = np.maximum(-state.savings_vnd, 0.0)
     state.savings_vnd = np.maximum(state.savings_vnd, 0.0)
     capacity = np.maximum(
-        c.informal_borrowing_limit_months_of_income * np.maximum(income_vnd, 0.0) - state.informal_debt_vnd,
+        c.informal_borrowing_limit_months_of_income * np.maximum(state.usual_income_vnd_month, 0.0)
+        - state.informal_debt_vnd,
         0.0,
     )
     borrowed = np.minimum(shortfall, capacity)
