@@ -10,7 +10,7 @@ from povsim.economy import trend_factor
 from povsim.policies import INSTRUMENT_IDS, INSTRUMENTS, PolicyContext
 from povsim.scenario.instruments import Instruments
 from povsim.scenario.loading import with_overrides
-from povsim.shocks import start_illnesses
+from povsim.shocks import fall_ill
 from povsim.standards import Status
 
 
@@ -124,9 +124,8 @@ def test_insurance_removes_the_deprivation_and_cuts_treatment_cost(small):
     state.lacks[:, column] = True
     INSTRUMENTS["health_insurance"](context(model, month=1))
     assert not state.lacks[poor, column].any()
-    draws = np.zeros(state.count)  # everyone falls ill
-    normals = np.zeros(state.count)
-    cost, _ = start_illnesses(state, model.params, draws, normals, 1.0)
+    everyone = np.arange(state.count)
+    cost, _ = fall_ill(state, model.params, everyone, np.zeros(state.count), 1.0)
     assert (cost[poor] == 0).all()
     uninsured = state.lacks[:, column]
     assert uninsured.any()

@@ -9,9 +9,9 @@ from povsim.economy import MarketConditions, earn, settle_month
 from povsim.scenario.loading import with_overrides
 from povsim.shocks import (
     advance_market,
-    change_jobs,
     house_damage_chance,
-    spread_livestock_disease,
+    kill_livestock,
+    lose_jobs,
     strike_disasters,
 )
 from povsim.standards import indicator_deprived
@@ -94,22 +94,20 @@ def test_illness_cuts_earnings_for_its_duration(small):
 
 
 def test_job_loss_makes_a_member_jobless_and_shows_in_the_employment_indicator(small):
-    model = PovertyModel(scenario=with_overrides(small, {"shocks.job_loss_prob_per_month": 0.5}), rng=3)
+    model = PovertyModel(scenario=small, rng=3)
     state = model.households
     workers = state.wage_workers > 0
     jobless = state.jobless.copy()
-    change_jobs(state, model.params, np.zeros((2, state.count)), 4_500_000.0, 1.0, 0.0)
+    lose_jobs(state, np.flatnonzero(workers))
     assert (state.jobless[workers] == jobless[workers] + 1).all()
     assert indicator_deprived("employment", state, model.standard)[workers].all()
 
 
 def test_livestock_disease_kills_part_of_the_herd(small):
-    model = PovertyModel(
-        scenario=with_overrides(small, {"shocks.livestock_disease_prob_per_month": 0.5}), rng=3
-    )
+    model = PovertyModel(scenario=small, rng=3)
     state = model.households
     herd = state.livestock_units.copy()
-    hit = spread_livestock_disease(state, model.params, calm_market(), np.zeros(state.count))
+    hit = kill_livestock(state, model.params, np.arange(state.count))
     assert hit == (herd > 0).sum()
     np.testing.assert_allclose(
         state.livestock_units, herd * (1 - model.params.shocks.livestock_disease_loss_share)
@@ -141,11 +139,12 @@ def test_coping_order_savings_then_borrowing_then_livestock_then_school(small):
     income = np.full(state.count, 50_000_000.0)
     small_cost = np.zeros(state.count)
     savings_before = state.savings_vnd.copy()
-    settle_month(state, scenario, income, small_cost, np.zeros(state.count), 10_000_000.0)
+    everyone = np.arange(state.count)
+    settle_month(state, scenario, income, small_cost, everyone, 10_000_000.0)
     assert (state.informal_debt_vnd == 0).all()
     assert (state.livestock_units == 1.0).all()
     huge = np.full(state.count, 1e9)
-    settle_month(state, scenario, income, huge, np.zeros(state.count), 10_000_000.0)
+    settle_month(state, scenario, income, huge, everyone, 10_000_000.0)
     assert (state.savings_vnd == 0).all()
     assert (state.informal_debt_vnd > 0).all()
     assert (state.livestock_units == 0).all()
@@ -170,7 +169,7 @@ def test_a_new_job_keeps_the_household_wage_level(small):
 
 
 def test_losing_the_only_farm_worker_halves_the_farm_not_ends_it(small):
-    from povsim.shocks import lose_workers
+    from povsim.shocks import remove_workers
 
     model = PovertyModel(scenario=small, rng=3)
     state = model.households
@@ -178,20 +177,23 @@ def test_losing_the_only_farm_worker_halves_the_farm_not_ends_it(small):
     state.jobless[:] = 0
     state.wage_workers[:] = 0
     crops = state.crops_vnd_month.copy()
-    lose_workers(state, model.params, np.zeros((3, state.count)) + np.array([[0.0], [0.5], [0.99]]))
+    everyone = np.arange(state.count)
+    remove_workers(state, everyone, np.full(state.count, 0.5), np.full(state.count, 0.99))
     np.testing.assert_allclose(state.crops_vnd_month, crops * 0.5)
 
 
 def test_contract_workers_leave_after_exactly_the_delay(small):
     from povsim.shocks import move_migrants
 
-    model = PovertyModel(scenario=small, rng=3)
+    scenario = with_overrides(small, {"shocks.migrant_job_loss_prob_per_month": 0.0})
+    model = PovertyModel(scenario=scenario, rng=3)
     state = model.households
     state.departure_in_months[:5] = 3
+    rng = np.random.default_rng(0)
     for _ in range(2):
-        move_migrants(state, model.params, 36, np.ones(state.count))
+        move_migrants(state, model.params, 36, rng)
         assert not state.abroad[:5].any()
-    move_migrants(state, model.params, 36, np.ones(state.count))
+    move_migrants(state, model.params, 36, rng)
     assert state.abroad[:5].all()
     assert (state.abroad_months_left[:5] == 36).all()
     assert (state.departure_in_months[:5] == -1).all()
@@ -219,7 +221,7 @@ def test_savings_buffer_follows_usual_not_this_months_income(small):
     state.informal_debt_vnd[:] = 0.0
     state.formal_debt_vnd[:] = 0.0
     lean_month = np.full(state.count, 8_000_000.0)
-    settle_month(state, small, lean_month, np.zeros(state.count), np.ones(state.count), 1e7)
+    settle_month(state, small, lean_month, np.zeros(state.count), np.empty(0, dtype=int), 1e7)
     buffer = small.coping.savings_buffer_months_of_income * state.usual_income_vnd_month
     assert (state.savings_vnd <= buffer + 1e-6).all()
     assert (state.savings_vnd > small.coping.savings_buffer_months_of_income * 8_000_000.0 * 0.5).mean() > 0.5

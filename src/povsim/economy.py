@@ -75,36 +75,43 @@ def earn(
     """
     e, s = scenario.economy, scenario.shocks
     phi = persistent_monthly_autocorrelation(scenario)
-    state.income_persistent *= phi
-    state.income_persistent += (
-        np.sqrt(1.0 - phi**2) * scenario.population.persistent_income_log_sd * normals[0]
-    )
+    persistent = state.income_persistent
+    persistent *= phi
+    persistent += (np.sqrt(1.0 - phi**2) * scenario.population.persistent_income_log_sd) * normals[0]
 
-    crop_kept = 1.0 - state.crop_loss_share * (state.crop_loss_months_left > 0)
-    farm = (
-        state.crops_vnd_month * (CROP_SEASON[month - 1] * market.price_factor("crops", scenario)) * crop_kept
-    )
+    crop_rate = CROP_SEASON[month - 1] * market.price_factor("crops", scenario)
+    farm = state.crops_vnd_month * crop_rate
     farm += state.tea_vnd_month * (TEA_SEASON[month - 1] * market.price_factor("tea", scenario))
     farm += state.forestry_vnd_month
     farm += state.livestock_units * (
         scenario.livelihoods.livestock_net_return_vnd_per_unit_month
         * market.price_factor("livestock", scenario)
     )
+    damaged = np.flatnonzero(state.crop_loss_months_left)
+    farm[damaged] -= state.crops_vnd_month[damaged] * crop_rate * state.crop_loss_share[damaged]
     epidemic = market.epidemic_months_left > 0
-    wages = state.wage_workers * state.wage_vnd_per_worker_month
-    if epidemic:
-        wages *= 1.0 - s.epidemic_wage_loss_share
+    wage_kept = 1.0 - s.epidemic_wage_loss_share if epidemic else 1.0
+    earned = state.wage_vnd_per_worker_month * state.wage_workers
+    earned *= wage_kept
+    earned += farm
     noise_sd = e.monthly_income_noise_log_sd
-    luck = np.exp(state.income_persistent + noise_sd * normals[1] - 0.5 * noise_sd**2)
-    ill = np.where(state.illness_months_left > 0, 1.0 - s.illness_income_loss_share, 1.0)
-    trend = trend_factor(scenario, months_elapsed)
-    earned = (farm + wages) * luck * ill * trend
+    luck = noise_sd * normals[1]
+    luck += persistent
+    luck -= 0.5 * noise_sd**2
+    np.exp(luck, out=luck)
+    earned *= luck
+    earned *= trend_factor(scenario, months_elapsed)
+    ill = np.flatnonzero(state.illness_months_left)
+    earned[ill] *= 1.0 - s.illness_income_loss_share
 
-    remittances = state.remittance_vnd_month * trend
-    remittances += state.abroad * scenario.instruments.labour_export.remittance_vnd_month
+    remittances = state.remittance_vnd_month * trend_factor(scenario, months_elapsed)
+    abroad = np.flatnonzero(state.abroad_months_left)
+    remittances[abroad] += scenario.instruments.labour_export.remittance_vnd_month
     if epidemic:
         remittances *= 1.0 - s.epidemic_remittance_loss_share
-    income = earned + remittances + state.transfers_vnd_this_month
+    income = earned
+    income += remittances
+    income += state.transfers_vnd_this_month
     per_person = income / state.size
     state.income_vnd_per_person_month = per_person
     state.income_since_review_vnd += per_person
@@ -116,7 +123,7 @@ def settle_month(
     scenario: Scenario,
     income_vnd: np.ndarray,
     extra_costs_vnd: np.ndarray,
-    uniforms: np.ndarray,
+    withdrawal_candidates: np.ndarray,
     livestock_price_vnd: float,
 ) -> None:
     """Spend, save, service debts and cope with any shortfall, for one month.
@@ -126,46 +133,60 @@ def settle_month(
         scenario: the parameters.
         income_vnd: this month's household income.
         extra_costs_vnd: unplanned spending this month (treatment, repairs).
-        uniforms: one row of uniform draws, one column per household.
+        withdrawal_candidates: households that would take a child out of school this month
+            if they ran short (drawn with the configured chance).
         livestock_price_vnd: what one livestock unit sells for this month.
     """
     c = scenario.coping
-    interest = state.formal_debt_vnd * state.formal_rate_per_year / 12.0
-    interest += state.informal_debt_vnd * c.informal_interest_rate_per_year / 12.0
-    principal_due = np.minimum(state.formal_instalment_vnd_month, state.formal_debt_vnd)
+    debtors = np.flatnonzero(state.formal_debt_vnd > 0.0)
+    borrowers = np.flatnonzero(state.informal_debt_vnd > 0.0)
+    formal_interest = state.formal_debt_vnd[debtors] * state.formal_rate_per_year[debtors] / 12.0
+    informal_interest = state.informal_debt_vnd[borrowers] * (c.informal_interest_rate_per_year / 12.0)
+    principal_due = np.minimum(state.formal_instalment_vnd_month[debtors], state.formal_debt_vnd[debtors])
+
     # Debt service comes out of income before discretionary spending; subsistence does not.
     floor = c.subsistence_vnd_per_person_month * state.size
-    disposable = income_vnd - interest - principal_due
-    consumption = floor + c.consumption_share_of_income_above_subsistence * np.maximum(
-        disposable - floor, 0.0
-    )
-    in_school = state.n_6_15 * ~state.lacks[:, state.condition("child_school_attendance")]
-    school = in_school * (
-        c.school_cost_vnd_per_child_month
-        - scenario.instruments.tuition_exemption.amount_vnd_per_unit
-        / 12.0
-        * (state.tuition_exempt_months_left > 0)
+    disposable = income_vnd.copy()
+    disposable[debtors] -= formal_interest + principal_due
+    disposable[borrowers] -= informal_interest
+    disposable -= floor
+    np.maximum(disposable, 0.0, out=disposable)
+    consumption = floor
+    consumption += c.consumption_share_of_income_above_subsistence * disposable
+    children = np.flatnonzero(state.n_6_15)
+    attending = ~state.lacks[children, state.condition("child_school_attendance")]
+    exempt = state.tuition_exempt_months_left[children] > 0
+    school_each = c.school_cost_vnd_per_child_month - exempt * (
+        scenario.instruments.tuition_exemption.amount_vnd_per_unit / 12.0
     )
 
-    state.savings_vnd += income_vnd - consumption - school - interest - extra_costs_vnd
+    savings = state.savings_vnd
+    savings += income_vnd
+    savings -= consumption
+    savings -= extra_costs_vnd
+    savings[children] -= state.n_6_15[children] * attending * school_each
+    savings[debtors] -= formal_interest
+    savings[borrowers] -= informal_interest
     # The formal instalment is paid only out of what is left.
-    paid = np.clip(state.savings_vnd, 0.0, principal_due)
-    state.savings_vnd -= paid
-    repay_loans(state, paid, principal_due - paid)
-    repay_informal(state, c.informal_repayment_share_per_month)
-    cope_with_shortfall(state, scenario, income_vnd, uniforms, livestock_price_vnd)
-    state.usual_income_vnd_month += (income_vnd - state.usual_income_vnd_month) / USUAL_INCOME_MONTHS
-    buffer = c.savings_buffer_months_of_income * np.maximum(state.usual_income_vnd_month, 0.0)
-    np.minimum(state.savings_vnd, buffer, out=state.savings_vnd)
+    paid = np.clip(savings[debtors], 0.0, principal_due)
+    savings[debtors] -= paid
+    repay_loans(state, debtors, paid, principal_due - paid)
+    repay_informal(state, borrowers, c.informal_repayment_share_per_month)
+    cope_with_shortfall(state, scenario, withdrawal_candidates, livestock_price_vnd)
+    usual = state.usual_income_vnd_month
+    usual += (income_vnd - usual) / USUAL_INCOME_MONTHS
+    np.minimum(savings, c.savings_buffer_months_of_income * np.maximum(usual, 0.0), out=savings)
 
 
-def repay_loans(state: HouseholdState, paid_vnd: np.ndarray, unpaid_vnd: np.ndarray) -> None:
-    """Book formal principal repaid and instalments missed; write off long arrears."""
-    state.formal_debt_vnd -= paid_vnd
+def repay_loans(
+    state: HouseholdState, debtors: np.ndarray, paid_vnd: np.ndarray, unpaid_vnd: np.ndarray
+) -> None:
+    """Book the debtors' formal principal repaid and instalments missed."""
+    state.formal_debt_vnd[debtors] -= paid_vnd
     behind = unpaid_vnd > 0
-    state.arrears_vnd += unpaid_vnd
-    state.arrears_months = np.where(behind, state.arrears_months + 1, 0).astype(np.int16)
-    cleared = state.formal_debt_vnd <= 1.0
+    state.arrears_vnd[debtors] += unpaid_vnd
+    state.arrears_months[debtors] = np.where(behind, state.arrears_months[debtors] + 1, 0)
+    cleared = debtors[state.formal_debt_vnd[debtors] <= 1.0]
     state.formal_debt_vnd[cleared] = 0.0
     state.formal_instalment_vnd_month[cleared] = 0.0
 
@@ -181,37 +202,45 @@ def write_off_defaults(state: HouseholdState, after_months: int) -> int:
     return int(default.sum())
 
 
-def repay_informal(state: HouseholdState, share_per_month: float) -> None:
-    """Pay down informal debt from positive savings."""
-    repay = np.minimum(np.maximum(state.savings_vnd, 0.0), state.informal_debt_vnd * share_per_month)
-    state.savings_vnd -= repay
-    state.informal_debt_vnd -= repay
+def repay_informal(state: HouseholdState, borrowers: np.ndarray, share_per_month: float) -> None:
+    """Pay down the borrowers' informal debt from positive savings."""
+    repay = np.minimum(
+        np.maximum(state.savings_vnd[borrowers], 0.0), state.informal_debt_vnd[borrowers] * share_per_month
+    )
+    state.savings_vnd[borrowers] -= repay
+    state.informal_debt_vnd[borrowers] -= repay
 
 
 def cope_with_shortfall(
     state: HouseholdState,
     scenario: Scenario,
-    income_vnd: np.ndarray,
-    uniforms: np.ndarray,
+    withdrawal_candidates: np.ndarray,
     livestock_price_vnd: float,
 ) -> None:
-    """Cover negative savings by borrowing, then selling livestock, then cutting back."""
+    """Cover negative savings by borrowing, then selling livestock, then cutting back.
+
+    A household still short takes a child out of school if it is among this month's
+    withdrawal candidates and has a child aged 6-15.
+    """
     c = scenario.coping
-    shortfall = np.maximum(-state.savings_vnd, 0.0)
-    state.savings_vnd = np.maximum(state.savings_vnd, 0.0)
+    short_of = np.flatnonzero(state.savings_vnd < 0.0)
+    shortfall = -state.savings_vnd[short_of]
+    state.savings_vnd[short_of] = 0.0
     capacity = np.maximum(
-        c.informal_borrowing_limit_months_of_income * np.maximum(state.usual_income_vnd_month, 0.0)
-        - state.informal_debt_vnd,
+        c.informal_borrowing_limit_months_of_income * np.maximum(state.usual_income_vnd_month[short_of], 0.0)
+        - state.informal_debt_vnd[short_of],
         0.0,
     )
     borrowed = np.minimum(shortfall, capacity)
-    state.informal_debt_vnd += borrowed
+    state.informal_debt_vnd[short_of] += borrowed
     shortfall -= borrowed
     if livestock_price_vnd > 0:
-        sold = np.minimum(state.livestock_units, shortfall / livestock_price_vnd)
-        state.livestock_units -= sold
+        sold = np.minimum(state.livestock_units[short_of], shortfall / livestock_price_vnd)
+        state.livestock_units[short_of] -= sold
         shortfall -= sold * livestock_price_vnd
-    short = shortfall > 1.0
-    state.short_this_month = short
-    withdraw = short & (state.n_6_15 > 0) & (uniforms < c.child_withdrawal_prob_per_short_month)
+    state.short_this_month[:] = False
+    still_short = short_of[shortfall > 1.0]
+    state.short_this_month[still_short] = True
+    candidates = withdrawal_candidates[state.short_this_month[withdrawal_candidates]]
+    withdraw = candidates[state.n_6_15[candidates] > 0]
     state.lacks[withdraw, state.condition("child_school_attendance")] = True

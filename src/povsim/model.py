@@ -23,6 +23,7 @@ from povsim.households import Household
 from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
 from povsim.population import synthesize
 from povsim.review import measure, record_review
+from povsim.sampling import chance_indices
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
 from povsim.shocks import (
@@ -44,7 +45,11 @@ MONTHS_PER_YEAR = 12
 STREAMS = (
     "population",
     "market",
-    "shocks",
+    "illness",
+    "work",
+    "migration",
+    "livestock",
+    "coping",
     "economy",
     "disasters",
     "demography",
@@ -52,9 +57,6 @@ STREAMS = (
     "review",
     *INSTRUMENT_IDS,
 )
-# Rows of the monthly household draws: illness; worker loss (3); job loss, job finding;
-# migrant job loss; livestock disease; coping.
-SHOCK_DRAWS = 9
 
 
 @dataclass(frozen=True)
@@ -175,25 +177,23 @@ class PovertyModel(mesa.Model):
         state, p = self.households, self.params
         self.months_elapsed += 1
         n, year, month = state.count, self.year, self.month
-        draws = self.streams["shocks"].random((SHOCK_DRAWS, n))
-        cost_normals = self.streams["shocks"].standard_normal(n)
-        earnings_normals = self.streams["economy"].standard_normal((2, n))
+        earnings_normals = self.streams["economy"].standard_normal((2, n), dtype=np.float32)
         advance_market(self.market, p, self.streams["market"].random(len(PRODUCTS) + 2))
 
         health_cost, illnesses = start_illnesses(
-            state, p, draws[0], cost_normals, p.instruments.health_insurance.poor_card_paid_cost_share
+            state, p, self.streams["illness"], p.instruments.health_insurance.poor_card_paid_cost_share
         )
-        workers_lost = lose_workers(state, p, draws[1:4])
+        workers_lost = lose_workers(state, p, self.streams["work"])
         change_jobs(
             state,
             p,
-            draws[4:6],
+            self.streams["work"],
             p.livelihoods.district_wage_vnd_per_worker_month,
             p.instruments.vocational_training.job_finding_multiplier,
             p.instruments.vocational_training.wage_premium_share,
         )
-        move_migrants(state, p, p.instruments.labour_export.contract_months, draws[6])
-        herds_hit = spread_livestock_disease(state, p, self.market, draws[7])
+        move_migrants(state, p, p.instruments.labour_export.contract_months, self.streams["migration"])
+        herds_hit = spread_livestock_disease(state, p, self.market, self.streams["livestock"])
         disaster = NO_DISASTER
         if disaster_possible(p, year, month):
             disaster = strike_disasters(
@@ -218,7 +218,10 @@ class PovertyModel(mesa.Model):
             )
         )
         income = earn(state, p, self.market, month, self.months_elapsed, earnings_normals)
-        settle_month(state, p, income, health_cost + disaster.repair_cost_vnd, draws[8], livestock_price)
+        withdrawals = chance_indices(
+            self.streams["coping"], n, p.coping.child_withdrawal_prob_per_short_month
+        )
+        settle_month(state, p, income, health_cost + disaster.repair_cost_vnd, withdrawals, livestock_price)
         defaults = write_off_defaults(state, p.instruments.preferential_loans.default_after_arrears_months)
         count_down(state)
         self.month_events = MonthEvents(
@@ -294,9 +297,6 @@ MODEL_REPORTERS = {
     "year": lambda m: m.year,
     "month": lambda m: m.month,
     "mean_income_vnd_per_person_month": lambda m: float(m.households.income_vnd_per_person_month.mean()),
-    "median_income_vnd_per_person_month": lambda m: float(
-        np.median(m.households.income_vnd_per_person_month)
-    ),
     "share_below_line_this_month": _share_below_line_this_month,
     "ill_household_share": lambda m: float((m.households.illness_months_left > 0).mean()),
     "new_illnesses": lambda m: m.month_events.illnesses,

@@ -14,6 +14,7 @@ import numpy as np
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
 from povsim.households import NOT_LEAVING, HouseholdState
+from povsim.sampling import chance_indices, thinned_indices
 from povsim.scenario.schema import Scenario
 from povsim.standards import Status
 
@@ -25,6 +26,8 @@ TREATMENT_COST_LOG_SD = 0.8
 FULL_DISTRICT_HOUSEHOLDS = 58_000
 # Members of a household hit by the death (rather than disability) of a worker.
 WORKER_DEATH_SHARE = 0.5
+# Household members counted for "any of them is hit" chances (more are treated as this many).
+MAX_COUNTED_MEMBERS = 15
 
 
 def monthly_prob(per_year: float) -> float:
@@ -32,10 +35,9 @@ def monthly_prob(per_year: float) -> float:
     return 1.0 - (1.0 - per_year) ** (1.0 / 12.0)
 
 
-def any_of(prob: float, members: np.ndarray) -> np.ndarray:
-    """Chance that at least one of `members` independent people is hit, each with `prob`."""
-    table = 1.0 - (1.0 - prob) ** np.arange(int(members.max(initial=0)) + 1)
-    return table[members]
+def any_of_table(prob: float) -> np.ndarray:
+    """Chance that at least one of k independent people is hit, each with `prob`, for k = 0..cap."""
+    return 1.0 - (1.0 - prob) ** np.arange(MAX_COUNTED_MEMBERS + 1)
 
 
 def disaster_possible(scenario: Scenario, year: int, month: int) -> bool:
@@ -66,73 +68,107 @@ def advance_market(market: MarketConditions, scenario: Scenario, uniforms: np.nd
 
 
 def start_illnesses(
+    state: HouseholdState, scenario: Scenario, rng: np.random.Generator, poor_card_paid_share: float
+) -> tuple[np.ndarray, int]:
+    """Draw this month's serious illnesses; return out-of-pocket treatment costs and the count."""
+    candidates = chance_indices(rng, state.count, scenario.shocks.illness_prob_per_month)
+    return fall_ill(state, scenario, candidates, rng.standard_normal(candidates.size), poor_card_paid_share)
+
+
+def fall_ill(
     state: HouseholdState,
     scenario: Scenario,
-    uniforms: np.ndarray,
-    normals: np.ndarray,
+    candidates: np.ndarray,
+    cost_normals: np.ndarray,
     poor_card_paid_share: float,
 ) -> tuple[np.ndarray, int]:
-    """Start illness episodes; return each household's out-of-pocket treatment cost and the count.
+    """Start illness episodes in the candidate households not already ill.
 
-    Insurance pays its share of the cost for card holders (a larger share for state-paid
-    cards of poor households); the rest falls on the household this month.
+    Insurance pays its share of the (log-normal) treatment cost for card holders, a larger
+    share for state-paid cards of poor households; the rest falls on the household.
+
+    Returns:
+        Each household's out-of-pocket cost this month, and how many fell ill.
     """
     s = scenario.shocks
-    new = (state.illness_months_left == 0) & (uniforms < s.illness_prob_per_month)
-    state.illness_months_left[new] = s.illness_duration_months
-    sick = np.flatnonzero(new)
+    healthy = state.illness_months_left[candidates] == 0
+    sick, normals = candidates[healthy], cost_normals[healthy]
+    state.illness_months_left[sick] = s.illness_duration_months
     mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
     insured = ~state.lacks[sick, state.condition("health_insurance")]
     paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
     poor_card = insured & state.state_insurance_card[sick] & (state.status[sick] == Status.POOR)
     paid_share[poor_card] = poor_card_paid_share
     cost = np.zeros(state.count)
-    cost[sick] = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals[sick]) * (1.0 - paid_share)
+    cost[sick] = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals) * (1.0 - paid_share)
     return cost, sick.size
 
 
-def lose_workers(state: HouseholdState, scenario: Scenario, uniforms: np.ndarray) -> int:
-    """Death or disability of a working-age member: that member's earnings are lost for good.
+def lose_workers(state: HouseholdState, scenario: Scenario, rng: np.random.Generator) -> int:
+    """Draw deaths and disabilities of working-age members this month; return how many."""
+    table = any_of_table(monthly_prob(scenario.shocks.worker_loss_prob_per_year))
+    candidates = chance_indices(rng, state.count, table[-1])
+    draws = rng.random((3, candidates.size))
+    members = np.minimum(state.n_16_59[candidates], MAX_COUNTED_MEMBERS)
+    keep = draws[0] * table[-1] < table[members]
+    remove_workers(state, candidates[keep], draws[1][keep], draws[2][keep])
+    return int(keep.sum())
 
-    A wage worker loses the wage; otherwise the farm loses one worker's share, counting the
-    rest of the household (elderly, teenagers) as one more pair of hands, so a farm never
-    stops entirely. Half the losses are deaths, which also remove the member (never the
-    household's last adult).
+
+def remove_workers(
+    state: HouseholdState, hit: np.ndarray, wage_draws: np.ndarray, death_draws: np.ndarray
+) -> None:
+    """A working-age member of each hit household is lost to work for good.
+
+    A wage worker loses the wage (chosen in proportion to wage workers among workers);
+    otherwise the farm loses one worker's share, counting the rest of the household
+    (elderly, teenagers) as one more pair of hands, so a farm never stops entirely. Half the
+    losses are deaths, which also remove the member (never the household's last adult).
     """
-    hit = uniforms[0] < any_of(monthly_prob(scenario.shocks.worker_loss_prob_per_year), state.n_16_59)
-    workers = np.maximum(state.n_16_59 - state.jobless, 1)
-    wage_hit = hit & (state.wage_workers > 0) & (uniforms[1] < state.wage_workers / workers)
-    farm_hit = hit & ~wage_hit
-    state.wage_workers -= wage_hit.astype(np.int16)
-    farm_workers = np.maximum(workers - state.wage_workers, 1)
-    kept = np.where(farm_hit, 1.0 - 1.0 / (farm_workers + 1), 1.0)
-    state.crops_vnd_month *= kept
-    state.tea_vnd_month *= kept
-    death = hit & (uniforms[2] < WORKER_DEATH_SHARE) & (state.n_16_59 + state.n_60plus > 1)
-    state.n_16_59 -= death.astype(np.int16)
-    state.jobless = np.minimum(state.jobless, state.n_16_59).astype(np.int16)
-    state.wage_workers = np.minimum(state.wage_workers, state.n_16_59 - state.jobless).astype(np.int16)
-    return int(hit.sum())
+    workers = np.maximum(state.n_16_59[hit] - state.jobless[hit], 1)
+    wage_hit = (state.wage_workers[hit] > 0) & (wage_draws < state.wage_workers[hit] / workers)
+    state.wage_workers[hit[wage_hit]] -= 1
+    farm = hit[~wage_hit]
+    farm_workers = np.maximum(workers[~wage_hit] - state.wage_workers[farm], 1)
+    kept = 1.0 - 1.0 / (farm_workers + 1)
+    state.crops_vnd_month[farm] *= kept
+    state.tea_vnd_month[farm] *= kept
+    dies = hit[(death_draws < WORKER_DEATH_SHARE) & (state.n_16_59[hit] + state.n_60plus[hit] > 1)]
+    state.n_16_59[dies] -= 1
+    state.jobless[dies] = np.minimum(state.jobless[dies], state.n_16_59[dies])
+    state.wage_workers[dies] = np.minimum(state.wage_workers[dies], state.n_16_59[dies] - state.jobless[dies])
 
 
 def change_jobs(
     state: HouseholdState,
     scenario: Scenario,
-    uniforms: np.ndarray,
+    rng: np.random.Generator,
     district_wage_vnd: float,
     training_multiplier: float,
     trained_wage_premium: float,
 ) -> None:
     """Wage workers lose regular work; jobless members find it (more often if trained)."""
     s, e = scenario.shocks, scenario.economy
-    lose = (state.wage_workers > 0) & (uniforms[0] < any_of(s.job_loss_prob_per_month, state.wage_workers))
-    find_prob = np.minimum(
-        e.job_finding_prob_per_month * np.where(state.trained, training_multiplier, 1.0), 1.0
-    )
-    find = ~lose & (state.jobless > 0) & (uniforms[1] < find_prob)
+    table = any_of_table(s.job_loss_prob_per_month)
+    workers = np.minimum(state.wage_workers, MAX_COUNTED_MEMBERS)
+    losers = thinned_indices(rng, table[workers], table[-1])
+    multiplier = max(training_multiplier, 1.0)
+    bound = min(e.job_finding_prob_per_month * multiplier, 1.0)
+    find_prob = np.where(state.trained, bound, e.job_finding_prob_per_month)
+    finders = thinned_indices(rng, find_prob, bound)
+    lose = np.zeros(state.count, bool)
+    lose[losers] = True
+    find = np.zeros(state.count, bool)
+    find[finders] = True
+    find &= ~lose & (state.jobless > 0)
     take_job(state, find, district_wage_vnd, trained_wage_premium)
-    state.wage_workers -= lose.astype(np.int16)
-    state.jobless += lose.astype(np.int16)
+    lose_jobs(state, losers)
+
+
+def lose_jobs(state: HouseholdState, losers: np.ndarray) -> None:
+    """A wage worker of each listed household loses regular work and becomes jobless."""
+    state.wage_workers[losers] -= 1
+    state.jobless[losers] += 1
 
 
 def take_job(
@@ -152,7 +188,7 @@ def take_job(
 
 
 def move_migrants(
-    state: HouseholdState, scenario: Scenario, contract_months: int, uniforms: np.ndarray
+    state: HouseholdState, scenario: Scenario, contract_months: int, rng: np.random.Generator
 ) -> None:
     """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
     waiting = state.departure_in_months > 0
@@ -161,21 +197,26 @@ def move_migrants(
     state.abroad_months_left[leaving] = contract_months
     state.departure_in_months[leaving] = NOT_LEAVING
     state.jobless = np.where(leaving & (state.jobless > 0), state.jobless - 1, state.jobless).astype(np.int16)
-    fired = state.abroad & (uniforms < scenario.shocks.migrant_job_loss_prob_per_month)
+    fired = chance_indices(rng, state.count, scenario.shocks.migrant_job_loss_prob_per_month)
     state.abroad_months_left[fired] = 0
 
 
 def spread_livestock_disease(
-    state: HouseholdState, scenario: Scenario, market: MarketConditions, uniforms: np.ndarray
+    state: HouseholdState, scenario: Scenario, market: MarketConditions, rng: np.random.Generator
 ) -> int:
-    """Disease kills part of the herds it hits; outbreaks raise the chance district-wide."""
+    """Draw herd diseases this month (more during an outbreak); return how many herds were hit."""
     s = scenario.shocks
     risk = s.livestock_disease_prob_per_month
     if market.outbreak_months_left > 0:
         risk = min(risk * s.livestock_outbreak_risk_multiplier, 1.0)
-    hit = (state.livestock_units > 0) & (uniforms < risk)
-    state.livestock_units[hit] *= 1.0 - s.livestock_disease_loss_share
-    return int(hit.sum())
+    return kill_livestock(state, scenario, chance_indices(rng, state.count, risk))
+
+
+def kill_livestock(state: HouseholdState, scenario: Scenario, candidates: np.ndarray) -> int:
+    """Disease kills part of the herd of each candidate household that has one."""
+    hit = candidates[state.livestock_units[candidates] > 0]
+    state.livestock_units[hit] *= 1.0 - scenario.shocks.livestock_disease_loss_share
+    return hit.size
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ import numpy as np
 
 from povsim.households import NO_YEAR
 from povsim.policies.context import PolicyContext
+from povsim.sampling import chance_indices
 from povsim.scenario.instruments import Instrument
 from povsim.standards import Status
 
 FIRST_PROGRAM_YEAR = 2022
-DRAWS_PER_ALLOCATION = 4
 
 
 def in_groups(ctx: PolicyContext, config: Instrument) -> np.ndarray:
@@ -66,17 +66,25 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
     """
     state = ctx.state
     t = ctx.scenario.targeting
-    draws = ctx.rngs[instrument].random((DRAWS_PER_ALLOCATION, state.count))
+    rng = ctx.rngs[instrument]
     capacity = (1.0 - t.error_reduction_per_year) ** max(ctx.year - FIRST_PROGRAM_YEAR, 0)
-    eligible = in_groups(ctx, config) & needs
-    included = (
-        ~eligible & needs & (state.status == Status.AVERAGE) & (draws[1] < t.inclusion_error_share * capacity)
-    )
-    selected = (eligible & (draws[0] >= t.exclusion_error_share * capacity)) | included
     take_up = config.take_up_share
     if (ctx.year, ctx.month) >= (t.awareness_campaign_start_date.year, t.awareness_campaign_start_date.month):
         take_up = min(take_up * (1.0 + t.awareness_take_up_gain_share), 1.0)
-    chosen = np.flatnonzero(selected & (draws[2] < take_up))
+    # Who officials miss, who they wrongly include, and who does not apply: each drawn for
+    # every household (sparsely), so the draws do not depend on who is eligible.
+    missed = chance_indices(rng, state.count, t.exclusion_error_share * capacity)
+    wrongly_included = chance_indices(rng, state.count, t.inclusion_error_share * capacity)
+    not_applying = chance_indices(rng, state.count, 1.0 - take_up)
+    order_keys = rng.random(state.count)
+
+    eligible = in_groups(ctx, config) & needs
+    selected = eligible.copy()
+    selected[missed] = False
+    included = wrongly_included[~eligible[wrongly_included] & needs[wrongly_included]]
+    selected[included[state.status[included] == Status.AVERAGE]] = True
+    selected[not_applying] = False
+    chosen = np.flatnonzero(selected)
     # Poorest list first (status codes rise with welfare), random order within a list.
-    order = np.lexsort((draws[3][chosen], state.status[chosen]))
+    order = np.lexsort((order_keys[chosen], state.status[chosen]))
     return chosen[order]

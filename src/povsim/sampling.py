@@ -1,0 +1,37 @@
+"""Drawing rare events in time proportional to the number of events, not of households.
+
+Each household is hit independently with its own chance, exactly as with one uniform draw
+per household, but the draws depend only on the household count and the chances' upper
+bound, never on other state. Switching a policy on or off therefore leaves every later
+draw of the stream unchanged (common random numbers), and a month costs O(events).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NO_ONE = np.empty(0, dtype=np.intp)
+# Above this chance, one uniform per unit is cheaper than choosing the hits directly.
+DENSE_ABOVE = 0.02
+
+
+def chance_indices(rng: np.random.Generator, count: int, prob: float) -> np.ndarray:
+    """Sorted indices of the `count` units hit, each independently with chance `prob`."""
+    if prob <= 0.0 or count == 0:
+        return NO_ONE
+    if prob >= 1.0:
+        return np.arange(count)
+    if prob > DENSE_ABOVE:
+        return np.flatnonzero(rng.random(count) < prob)
+    hits = rng.binomial(count, prob)
+    return np.sort(rng.choice(count, size=hits, replace=False)) if hits else NO_ONE
+
+
+def thinned_indices(rng: np.random.Generator, probs: np.ndarray, bound: float) -> np.ndarray:
+    """Sorted indices hit, unit i with chance probs[i] <= bound (candidates at `bound`, then thinned).
+
+    The number of uniforms drawn depends on the candidates only, not on `probs`.
+    """
+    candidates = chance_indices(rng, len(probs), bound)
+    keep = rng.random(candidates.size) * bound < probs[candidates]
+    return candidates[keep]
