@@ -11,9 +11,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from povsim.scenario import InputError, Scenario, load_scenario
 from povsim.scenario.errors import problem
+
+if TYPE_CHECKING:
+    from povsim.experiments import Experiment, SweepReport
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -53,7 +57,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario value by dotted path before checking",
     )
+    add_sweep_parser(commands)
     return parser
+
+
+def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
+    """The `povsim sweep` subcommand."""
+    sweep = commands.add_parser(
+        "sweep", help="run an experiment's design points and replicates, resumably, and analyse them"
+    )
+    sweep.add_argument("experiment", type=Path, help="experiment TOML file (see experiments/)")
+    sweep.add_argument("--out", type=Path, help="sweep folder (default results/<experiment name>)")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        help="processes (default: one per core; 1 runs in this process); Dask workers with --scheduler local",
+    )
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on Dask: a scheduler address such as tcp://host:8786, or 'local' for a LocalCluster",
+    )
+    sweep.add_argument(
+        "--resume", action="store_true", help="continue the sweep in --out; recorded runs are not rerun"
+    )
+    sweep.add_argument(
+        "--batch-size", type=int, metavar="N", help="runs per task (default: sized to about a second of work)"
+    )
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary lines")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return command_run(args)
+        if args.command == "sweep":
+            return command_sweep(args)
+        if is_experiment_file(args.file):
+            return command_validate_experiment(args)
         return command_validate(args)
     except InputError as error:
         for problem in error.problems:
@@ -125,6 +160,121 @@ def command_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_headline(scenario, summary, out, time.perf_counter() - started)
     return EXIT_OK
+
+
+def is_experiment_file(path: Path) -> bool:
+    """Whether a TOML file is an experiment (design, parameters or outcomes) rather than a scenario."""
+    from povsim.experiments.loading import looks_like_experiment
+
+    return looks_like_experiment(path)
+
+
+def command_validate_experiment(args: argparse.Namespace) -> int:
+    """`povsim validate EXPERIMENT`: load and check an experiment, print what it would run."""
+    from povsim.experiments import load_experiment
+
+    if args.assignments:
+        raise problem("--set", "", "applies to scenario files, not experiments", args.assignments[0])
+    experiment = load_experiment(args.file)
+    design = experiment.design
+    print(
+        f"{args.file}: valid experiment {experiment.name!r}: {design.method} design, "
+        f"{len(design.points):,} points x {experiment.replicates} replicates = {experiment.run_count:,} runs "
+        f"of scenario {experiment.base.name!r} ({experiment.base.run.household_count:,} households, "
+        f"to {experiment.base.calendar.end_date}); outcomes: {', '.join(o.name for o in experiment.outcomes)}"
+    )
+    return EXIT_OK
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    """`povsim sweep EXPERIMENT`: run what is not yet recorded, then write tables and figures."""
+    from povsim.experiments import WorkerLost, load_experiment, run_sweep
+    from povsim.experiments.executors import default_workers
+
+    if args.workers is not None and args.workers < 1:
+        raise problem("--workers", "", "expected a positive number of processes", args.workers)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise problem("--batch-size", "", "expected a positive number of runs per task", args.batch_size)
+    experiment = load_experiment(args.experiment)
+    out = args.out or Path("results") / experiment.name
+    workers = args.workers or default_workers()
+    try:
+        report = run_sweep(
+            experiment,
+            out,
+            workers=workers,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+            command=["povsim", *args.argv],
+        )
+    except KeyboardInterrupt:
+        print(
+            f"povsim: interrupted; the runs finished so far are kept in {out}{os.sep}: "
+            "run the same command with --resume to go on",
+            file=sys.stderr,
+        )
+        return 130
+    except WorkerLost as error:
+        print(f"povsim: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    if not args.quiet:
+        print_sweep_headline(experiment, report)
+    print_sweep_failures(report)
+    analysis = report.analysis
+    problems = analysis.outcome_problems if analysis else {}
+    for name, reason in problems.items():
+        path = next(o.path for o in experiment.outcomes if o.name == name)
+        print(
+            f"povsim: error: {experiment.file}: outcomes.{name} = {path!r}: no run holds it: {reason}; "
+            "fix the path and run again with --resume (nothing is rerun)",
+            file=sys.stderr,
+        )
+    if problems:
+        return EXIT_BAD_INPUT
+    if analysis is not None and len(analysis.runs) and not (analysis.runs["status"] == "ok").any():
+        print("povsim: error: every run failed; see the errors above", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def print_sweep_headline(experiment: Experiment, report: SweepReport) -> None:
+    """What a sweep did, each outcome's range over the design, failures, and where outputs are."""
+    points = len(experiment.design.points)
+    if report.executed:
+        done = f"{report.executed:,} done now in {report.seconds:.1f} s on {report.executor}"
+        done += f", {report.before:,} already recorded" if report.before else ""
+    else:
+        done = "all already recorded; tables and figures rewritten"
+    print(
+        f"sweep {experiment.name!r}: {report.total:,} runs ({points:,} points x {experiment.replicates} "
+        f"replicates); {done}"
+    )
+    analysis = report.analysis
+    if analysis is not None and not analysis.points.empty:
+        for outcome in experiment.outcomes:
+            means = analysis.points.loc[analysis.points["outcome"] == outcome.name, "mean"]
+            if len(means):
+                low, high = means.min(), means.max()
+                print(f"  {outcome.name} ({outcome.path}): point means from {low:.4g} to {high:.4g}")
+    print(
+        f"outputs: {report.out}{os.sep} (manifest.json, design.csv, runs/, tables/outcomes.csv, "
+        "tables/points.csv, figures/)"
+    )
+
+
+def print_sweep_failures(report: SweepReport) -> None:
+    """Runs that raised: how many, and the first few errors (printed even with --quiet)."""
+    if not report.failed:
+        return
+    print(
+        f"povsim: {report.failed:,} of {report.total:,} runs failed and were recorded with their errors "
+        f"(status 'error' in {report.out / 'tables' / 'runs.csv'}); the others are complete",
+        file=sys.stderr,
+    )
+    for point, replicate, error in report.first_errors:
+        print(f"  point {point}, replicate {replicate}: {error}", file=sys.stderr)
 
 
 def print_headline(scenario: Scenario, summary: dict, out: Path, seconds: float) -> None:
