@@ -94,16 +94,18 @@ def compare_to_seed(ledger_summary: dict[str, dict[str, Any]]) -> list[dict[str,
         vnd = sum(entry.get(y, {}).get("vnd", 0.0) for y in years)
         seed_units = float(seed["seed_units"])
         seed_vnd = float(seed["seed_vnd"]) if seed["seed_vnd"] else None
-        rows.append({
-            "instrument": seed["instrument"],
-            "years": f"{years[0]}-{years[-1]}",
-            "unit": seed["unit"],
-            "seed_units": seed_units,
-            "simulated_units": units,
-            "units_gap_share": units / seed_units - 1.0,
-            "seed_vnd": seed_vnd,
-            "simulated_vnd": vnd,
-            "vnd_gap_share": vnd / seed_vnd - 1.0 if seed_vnd else None,
-            "reading": seed["reading"],
-        })
+        rows.append(
+            {
+                "instrument": seed["instrument"],
+                "years": f"{years[0]}-{years[-1]}",
+                "unit": seed["unit"],
+                "seed_units": seed_units,
+                "simulated_units": units,
+                "units_gap_share": units / seed_units - 1.0,
+                "seed_vnd": seed_vnd,
+                "simulated_vnd": vnd,
+                "vnd_gap_share": vnd / seed_vnd - 1.0 if seed_vnd else None,
+                "reading": seed["reading"],
+            }
+        )
     return rows
