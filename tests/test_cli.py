@@ -200,3 +200,22 @@ def test_console_command_reports_bad_input_without_traceback(tmp_path):
     assert "Traceback" not in done.stderr
     assert f"{bad}: extends = 'missing.toml'" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_household_panel_agrees_with_the_review_table(tmp_path):
+    out = tmp_path / "panel"
+    assert run_cli(out, "--household-panel") == 0
+    panel = pq.read_table(out / "households.parquet").to_pandas()
+    reviews = pq.read_table(out / "reviews.parquet").to_pandas()
+    assert len(panel) == 3 * 600
+    for _, row in reviews.iterrows():
+        mine = panel[panel["replicate"] == row["replicate"]]
+        status = mine[f"status_{row['year']}"]
+        assert (status == 0).mean() == pytest.approx(row["poor_rate"])
+        assert status.isin([0, 1]).mean() == pytest.approx(row["poor_or_near_poor_rate"])
+    ledger = pq.read_table(out / "ledger.parquet").to_pandas()
+    for instrument in INSTRUMENT_IDS:
+        spent = ledger[ledger["instrument"] == instrument].groupby("replicate")["vnd"].sum()
+        received = panel.groupby("replicate")[f"support_vnd_{instrument}"].sum()
+        np.testing.assert_allclose(received.values, spent.values)
+    assert (panel["relapse_count"] >= 0).all()

@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override a scenario value by dotted path, e.g. economy.nominal_income_growth_per_year=0.08",
     )
+    run.add_argument(
+        "--household-panel",
+        action="store_true",
+        help="also write households.parquet: every household's statuses, shocks and support (large)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary lines")
 
     validate = commands.add_parser("validate", help="check a scenario file; exit 0 or 2")
@@ -148,7 +153,9 @@ def command_run(args: argparse.Namespace) -> int:
     check_destination(out)
 
     started = time.perf_counter()
-    results = run_replicates(scenario, workers=args.workers, progress=not args.quiet)
+    results = run_replicates(
+        scenario, workers=args.workers, progress=not args.quiet, household_panel=args.household_panel
+    )
     run_info = {
         "command": ["povsim", *args.argv],
         "scenario_file": str(args.scenario),

@@ -70,6 +70,11 @@ _COLUMN_TYPES: dict[str, tuple[type, object]] = {
     "ever_poor": (np.bool_, False),
     "escape_year": (np.int16, NO_YEAR),
     "relapse_count": (np.int16, 0),
+    "illness_count": (np.int16, 0),
+    "worker_loss_count": (np.int16, 0),
+    "job_loss_count": (np.int16, 0),
+    "herd_disease_count": (np.int16, 0),
+    "disaster_hit_count": (np.int16, 0),
 }
 
 
@@ -129,6 +134,12 @@ class HouseholdState:
     ever_poor: np.ndarray  # bool: officially poor at some review
     escape_year: np.ndarray  # int16 year of the last review at which it left poverty
     relapse_count: np.ndarray  # int16 times it fell back into poverty after escaping
+    # Shocks suffered since the end of 2021.
+    illness_count: np.ndarray  # int16 serious illnesses
+    worker_loss_count: np.ndarray  # int16 working-age members lost to death or disability
+    job_loss_count: np.ndarray  # int16 regular jobs lost
+    herd_disease_count: np.ndarray  # int16 herd diseases
+    disaster_hit_count: np.ndarray  # int16 disasters that hit the household
 
     @classmethod
     def empty(cls, household_count: int) -> HouseholdState:

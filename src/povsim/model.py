@@ -41,6 +41,13 @@ from povsim.shocks import (
 from povsim.standards import PovertyStandard, decree_07, standard_in_force
 
 FIRST_REVIEW_YEAR = 2021
+SHOCK_COUNTS = (
+    "illness_count",
+    "worker_loss_count",
+    "job_loss_count",
+    "herd_disease_count",
+    "disaster_hit_count",
+)
 MONTHS_PER_YEAR = 12
 STREAMS = (
     "population",
@@ -147,6 +154,8 @@ class PovertyModel(mesa.Model):
                 first_standard.deprivations(self.households),
             )
         ]
+        self.status_history = [self.households.status.copy()]
+        self.measured_income_history = [measured_income.astype(np.float32)]
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)
         if agent_views:
@@ -262,6 +271,35 @@ class PovertyModel(mesa.Model):
         )
         self.reviews.append(record_review(state, standard, self.year, income, deprived))
         self.list_standard = standard
+        self.status_history.append(state.status.copy())
+        self.measured_income_history.append(income.astype(np.float32))
+
+    def household_panel(self) -> dict[str, np.ndarray]:
+        """One row per household, as columns.
+
+        Attributes, status and measured income at every review, escape and relapse history,
+        shocks suffered, and support received by instrument.
+        """
+        state = self.households
+        years = [r["year"] for r in self.reviews]
+        panel: dict[str, np.ndarray] = {
+            "household": np.arange(state.count, dtype=np.int32),
+            "commune": np.asarray(self.communes.names, dtype=object)[state.commune],
+            "urban": state.urban.copy(),
+            "ethnic_minority": state.ethnic_minority.copy(),
+            "remote": state.remote.copy(),
+            "members": state.size.astype(np.int16),
+        }
+        for year, status, income in zip(
+            years, self.status_history, self.measured_income_history, strict=True
+        ):
+            panel[f"status_{year}"] = status
+            panel[f"measured_income_vnd_per_person_month_{year}"] = income
+        for name in ("ever_poor", "escape_year", "relapse_count", *SHOCK_COUNTS):
+            panel[name] = getattr(state, name).copy()
+        for i, instrument in enumerate(INSTRUMENT_IDS):
+            panel[f"support_vnd_{instrument}"] = self.ledger.household_vnd[:, i].copy()
+        return panel
 
     def run(self) -> None:
         """Step until the last review of the scenario's calendar."""

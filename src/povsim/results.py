@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -82,6 +83,8 @@ def write_run_outputs(
         pq.write_table(pa.Table.from_pylist(reviews), staging / "reviews.parquet")
         pq.write_table(pa.Table.from_pylist(monthly), staging / "monthly.parquet")
         pq.write_table(pa.Table.from_pylist(ledger, schema=LEDGER_SCHEMA), staging / "ledger.parquet")
+        if results and results[0].households is not None:
+            write_household_panel(staging / "households.parquet", results)
         write_json(staging / "summary.json", summary)
         plots.poverty_path(
             summary["reviews"],
@@ -99,6 +102,21 @@ def write_run_outputs(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return summary
+
+
+def write_household_panel(path: Path, results: list[RunResult]) -> None:
+    """households.parquet: one row per replicate and household, one row group per replicate."""
+    writer = None
+    try:
+        for result in results:
+            columns = {"replicate": np.full(len(result.households["household"]), result.replicate, np.int32)}
+            table = pa.table({**columns, **result.households})
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def build_summary(

@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from povsim.model import PovertyModel, replicate_seed
@@ -34,10 +36,17 @@ class RunResult:
     monthly: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
     seconds: float
+    households: dict[str, np.ndarray] | None = None
 
 
-def run_one(scenario: Scenario, replicate: int) -> RunResult:
-    """Run one replicate of a scenario to its last review."""
+def run_one(scenario: Scenario, replicate: int, household_panel: bool = False) -> RunResult:
+    """Run one replicate of a scenario to its last review.
+
+    Args:
+        scenario: the scenario.
+        replicate: the replicate index (selects the random stream).
+        household_panel: also return one row per household (`PovertyModel.household_panel`).
+    """
     started = time.perf_counter()
     seed = replicate_seed(scenario.run.master_seed, replicate)
     model = PovertyModel(scenario=scenario, rng=seed)
@@ -51,16 +60,20 @@ def run_one(scenario: Scenario, replicate: int) -> RunResult:
         monthly=monthly,
         ledger=model.ledger.records(),
         seconds=time.perf_counter() - started,
+        households=model.household_panel() if household_panel else None,
     )
 
 
-def run_replicates(scenario: Scenario, workers: int = 1, progress: bool = True) -> list[RunResult]:
+def run_replicates(
+    scenario: Scenario, workers: int = 1, progress: bool = True, household_panel: bool = False
+) -> list[RunResult]:
     """Run every replicate of a scenario, in order of replicate index.
 
     Args:
         scenario: the scenario; `run.replicate_count` replicates are run.
         workers: processes to use; 1 runs in this process.
         progress: show a progress bar when the ensemble takes more than a couple of seconds.
+        household_panel: also keep one row per household of each replicate.
     """
     count = scenario.run.replicate_count
     bar = tqdm(
@@ -73,7 +86,7 @@ def run_replicates(scenario: Scenario, workers: int = 1, progress: bool = True) 
     )
     with bar:
         results = []
-        for result in _execute(run_one, scenario, count, workers):
+        for result in _execute(partial(run_one, household_panel=household_panel), scenario, count, workers):
             results.append(result)
             bar.update()
     return sorted(results, key=lambda r: r.replicate)

@@ -94,6 +94,7 @@ def fall_ill(
     healthy = state.illness_months_left[candidates] == 0
     sick, normals = candidates[healthy], cost_normals[healthy]
     state.illness_months_left[sick] = s.illness_duration_months
+    state.illness_count[sick] += 1
     mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
     insured = ~state.lacks[sick, state.condition("health_insurance")]
     paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
@@ -125,6 +126,7 @@ def remove_workers(
     (elderly, teenagers) as one more pair of hands, so a farm never stops entirely. Half the
     losses are deaths, which also remove the member (never the household's last adult).
     """
+    state.worker_loss_count[hit] += 1
     workers = np.maximum(state.n_16_59[hit] - state.jobless[hit], 1)
     wage_hit = (state.wage_workers[hit] > 0) & (wage_draws < state.wage_workers[hit] / workers)
     state.wage_workers[hit[wage_hit]] -= 1
@@ -169,6 +171,7 @@ def lose_jobs(state: HouseholdState, losers: np.ndarray) -> None:
     """A wage worker of each listed household loses regular work and becomes jobless."""
     state.wage_workers[losers] -= 1
     state.jobless[losers] += 1
+    state.job_loss_count[losers] += 1
 
 
 def take_job(
@@ -216,6 +219,7 @@ def kill_livestock(state: HouseholdState, scenario: Scenario, candidates: np.nda
     """Disease kills part of the herd of each candidate household that has one."""
     hit = candidates[state.livestock_units[candidates] > 0]
     state.livestock_units[hit] *= 1.0 - scenario.shocks.livestock_disease_loss_share
+    state.herd_disease_count[hit] += 1
     return hit.size
 
 
@@ -276,6 +280,7 @@ def strike_disasters(
         hit |= flooded
         struck[[communes.names.index(c) for c in event.communes]] = True
     lose_harvest_and_herd(state, scenario, hit & ~scheduled_hit, d.crop_loss_share)
+    state.disaster_hit_count[hit] += 1
     damage_houses(state, damaged)
     return DisasterOutcome(
         repair_cost_vnd=damaged * d.house_repair_cost_vnd,

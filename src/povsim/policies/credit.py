@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from povsim.policies.context import PolicyContext
+from povsim.policies.ledger import INSTRUMENT_IDS
 from povsim.policies.targeting import applicants
 from povsim.standards import Status
 
@@ -78,14 +79,20 @@ def student_loans(ctx: PolicyContext) -> None:
 
 
 def water_sanitation_loans(ctx: PolicyContext) -> None:
-    """Loans for water and latrine works; households lacking either are served first."""
+    """Loans for water and latrine works; households lacking either are served first.
+
+    A household that lacks neither borrows once (to upgrade works the indicators do not
+    see); one that still lacks water or a latrine may borrow again.
+    """
     config = ctx.scenario.instruments.water_sanitation_loans
     state = ctx.state
     lacking = (
         state.lacks[:, state.condition("domestic_water")]
         | state.lacks[:, state.condition("hygienic_latrine")]
     )
-    candidates = applicants(ctx, "water_sanitation_loans", config, ~state.loan_defaulted)
+    first_loan = ctx.ledger.household_vnd[:, INSTRUMENT_IDS.index("water_sanitation_loans")] == 0
+    needs = ~state.loan_defaulted & (lacking | first_loan)
+    candidates = applicants(ctx, "water_sanitation_loans", config, needs)
     candidates = candidates[np.argsort(~lacking[candidates], kind="stable")]
     amount = np.full(candidates.size, config.amount_vnd_per_unit)
     funded = ctx.ledger.pay("water_sanitation_loans", ctx.year, candidates, amount, np.ones(candidates.size))
