@@ -153,18 +153,19 @@ def settle_month(
     np.maximum(disposable, 0.0, out=disposable)
     consumption = floor
     consumption += c.consumption_share_of_income_above_subsistence * disposable
-    children = np.flatnonzero(state.n_6_15)
-    attending = ~state.lacks[children, state.condition("child_school_attendance")]
-    exempt = state.tuition_exempt_months_left[children] > 0
-    school_each = c.school_cost_vnd_per_child_month - exempt * (
-        scenario.instruments.tuition_exemption.amount_vnd_per_unit / 12.0
+    school = np.where(
+        state.tuition_exempt_months_left > 0,
+        c.school_cost_vnd_per_child_month - scenario.instruments.tuition_exemption.amount_vnd_per_unit / 12.0,
+        c.school_cost_vnd_per_child_month,
     )
+    school *= state.n_6_15
+    school *= ~state.lacks[:, state.condition("child_school_attendance")]
 
     savings = state.savings_vnd
     savings += income_vnd
     savings -= consumption
     savings -= extra_costs_vnd
-    savings[children] -= state.n_6_15[children] * attending * school_each
+    savings -= school
     savings[debtors] -= formal_interest
     savings[borrowers] -= informal_interest
     # The formal instalment is paid only out of what is left.

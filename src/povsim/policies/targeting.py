@@ -13,7 +13,6 @@ import numpy as np
 
 from povsim.households import NO_YEAR
 from povsim.policies.context import PolicyContext
-from povsim.sampling import chance_indices
 from povsim.scenario.instruments import Instrument
 from povsim.standards import Status
 
@@ -71,20 +70,21 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
     take_up = config.take_up_share
     if (ctx.year, ctx.month) >= (t.awareness_campaign_start_date.year, t.awareness_campaign_start_date.month):
         take_up = min(take_up * (1.0 + t.awareness_take_up_gain_share), 1.0)
-    # Who officials miss, who they wrongly include, and who does not apply: each drawn for
-    # every household (sparsely), so the draws do not depend on who is eligible.
-    missed = chance_indices(rng, state.count, t.exclusion_error_share * capacity)
-    wrongly_included = chance_indices(rng, state.count, t.inclusion_error_share * capacity)
-    not_applying = chance_indices(rng, state.count, 1.0 - take_up)
-    order_keys = rng.random(state.count)
-
+    # Two uniforms per household, drawn whoever is eligible (so the draws do not depend on
+    # state). The first decides the officials' error: an eligible household is missed if
+    # it falls below the exclusion share, an ineligible one included if it falls above one
+    # minus the inclusion share. The second decides take-up, and, among those who apply
+    # (uniform on [0, take-up)), the funding order within a list.
+    error_draw, apply_draw = rng.random((2, state.count))
     eligible = in_groups(ctx, config) & needs
-    selected = eligible.copy()
-    selected[missed] = False
-    included = wrongly_included[~eligible[wrongly_included] & needs[wrongly_included]]
-    selected[included[state.status[included] == Status.AVERAGE]] = True
-    selected[not_applying] = False
-    chosen = np.flatnonzero(selected)
+    selected = eligible & (error_draw >= t.exclusion_error_share * capacity)
+    selected |= (
+        ~eligible
+        & needs
+        & (state.status == Status.AVERAGE)
+        & (error_draw > 1.0 - t.inclusion_error_share * capacity)
+    )
+    chosen = np.flatnonzero(selected & (apply_draw < take_up))
     # Poorest list first (status codes rise with welfare), random order within a list.
-    order = np.lexsort((order_keys[chosen], state.status[chosen]))
+    order = np.lexsort((apply_draw[chosen], state.status[chosen]))
     return chosen[order]

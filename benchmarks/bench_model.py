@@ -1,0 +1,232 @@
+"""Model performance: run time, throughput, the per-agent Mesa reference, scaling and memory.
+
+Prints, on one core:
+
+1. one complete full-district run (population synthesis, January 2022 to the end-2030
+   review, every shock and instrument, reviews, data collection): median wall time of
+   several after a warm-up, and household-months per second;
+2. the same monthly household update written the usual Mesa way (a `Household(mesa.Agent)`
+   with a `step()` method, driven by `model.agents.shuffle_do("step")`), measured in the
+   same invocation, in household-months per second, and the ratio between the two;
+3. time per household-month at 10,000, 100,000 and 1,000,000 households (one simulated
+   year, after synthesis), and their spread;
+4. peak memory per household (Python-tracked allocations, numpy included) at the same sizes.
+
+Usage: uv run python benchmarks/bench_model.py [--repeats K] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import statistics
+import time
+import tracemalloc
+
+import mesa
+import numpy as np
+
+from povsim import PovertyModel, load_scenario
+from povsim.economy import CROP_SEASON, TEA_SEASON
+from povsim.model import replicate_seed
+
+
+class ReferenceHousehold(mesa.Agent):
+    """One household's monthly update (shocks, earnings, spending, debts, coping) in plain Python."""
+
+    def __init__(self, model: ReferenceModel, row: int) -> None:
+        super().__init__(model)
+        s = model.source.households
+        self.crops, self.tea, self.forestry = (
+            s.crops_vnd_month[row],
+            s.tea_vnd_month[row],
+            s.forestry_vnd_month[row],
+        )
+        self.livestock, self.wage_workers = s.livestock_units[row], int(s.wage_workers[row])
+        self.wage, self.jobless = s.wage_vnd_per_worker_month[row], int(s.jobless[row])
+        self.remittance, self.size = s.remittance_vnd_month[row], int(s.size[row])
+        self.working_age, self.children = int(s.n_16_59[row]), int(s.n_6_15[row])
+        self.insured = not s.lacks[row, s.condition("health_insurance")]
+        self.persistent, self.ill_months = float(s.income_persistent[row]), 0
+        self.savings, self.informal_debt = float(s.savings_vnd[row]), 0.0
+        self.formal_debt, self.rate, self.instalment = 0.0, 0.0, 0.0
+        self.usual_income = float(s.usual_income_vnd_month[row])
+        self.income_since_review = 0.0
+
+    def step(self) -> None:
+        m, p, rnd = self.model, self.model.params, self.random
+        if self.ill_months == 0 and rnd.random() < p.shocks.illness_prob_per_month:
+            self.ill_months = p.shocks.illness_duration_months
+            cost = math.exp(m.cost_mean_log + 0.8 * rnd.gauss(0.0, 1.0))
+            health_cost = cost * (1.0 - (p.shocks.insurance_paid_cost_share if self.insured else 0.0))
+        else:
+            health_cost = 0.0
+        if self.working_age and rnd.random() < 1.0 - (1.0 - m.worker_loss) ** self.working_age:
+            if self.wage_workers:
+                self.wage_workers -= 1
+            else:
+                self.crops *= 0.5
+        if self.wage_workers and rnd.random() < p.shocks.job_loss_prob_per_month:
+            self.wage_workers, self.jobless = self.wage_workers - 1, self.jobless + 1
+        elif self.jobless and rnd.random() < p.economy.job_finding_prob_per_month:
+            self.wage_workers, self.jobless = self.wage_workers + 1, self.jobless - 1
+        if self.livestock > 0 and rnd.random() < p.shocks.livestock_disease_prob_per_month:
+            self.livestock *= 1.0 - p.shocks.livestock_disease_loss_share
+
+        self.persistent = m.phi * self.persistent + m.innovation_sd * rnd.gauss(0.0, 1.0)
+        luck = math.exp(self.persistent + m.noise_sd * rnd.gauss(0.0, 1.0) - 0.5 * m.noise_sd**2)
+        farm = (
+            self.crops * m.crop_season
+            + self.tea * m.tea_season
+            + self.forestry
+            + self.livestock * m.livestock_return
+        )
+        earned = (farm + self.wage_workers * self.wage) * luck * m.trend
+        if self.ill_months > 0:
+            earned *= 1.0 - p.shocks.illness_income_loss_share
+            self.ill_months -= 1
+        income = earned + self.remittance * m.trend
+        self.income_since_review += income / self.size
+
+        c = p.coping
+        interest = (
+            self.formal_debt * self.rate / 12.0
+            + self.informal_debt * c.informal_interest_rate_per_year / 12.0
+        )
+        principal = min(self.instalment, self.formal_debt)
+        floor = c.subsistence_vnd_per_person_month * self.size
+        consumption = floor + c.consumption_share_of_income_above_subsistence * max(
+            income - interest - principal - floor, 0.0
+        )
+        school = self.children * c.school_cost_vnd_per_child_month
+        self.savings += income - consumption - school - interest - health_cost
+        paid = min(max(self.savings, 0.0), principal)
+        self.savings -= paid
+        self.formal_debt -= paid
+        repay = min(max(self.savings, 0.0), self.informal_debt * c.informal_repayment_share_per_month)
+        self.savings -= repay
+        self.informal_debt -= repay
+        if self.savings < 0.0:
+            short = -self.savings
+            self.savings = 0.0
+            borrowed = min(
+                short,
+                max(
+                    c.informal_borrowing_limit_months_of_income * self.usual_income - self.informal_debt, 0.0
+                ),
+            )
+            self.informal_debt += borrowed
+            short -= borrowed
+            sold = min(self.livestock, short / m.livestock_price)
+            self.livestock -= sold
+        self.usual_income += (income - self.usual_income) / 12.0
+        self.savings = min(self.savings, c.savings_buffer_months_of_income * max(self.usual_income, 0.0))
+
+
+class ReferenceModel(mesa.Model):
+    """Households as Mesa agents, each updated by a Python `step()` every month."""
+
+    def __init__(self, households: int, rng: int = 1) -> None:
+        super().__init__(rng=rng)
+        self.params = p = load_scenario(None, {"run.household_count": households})
+        self.source = PovertyModel(scenario=p, rng=rng)
+        self.phi = p.economy.persistent_income_autocorrelation_per_year ** (1 / 12)
+        self.innovation_sd = math.sqrt(1 - self.phi**2) * p.population.persistent_income_log_sd
+        self.noise_sd = p.economy.monthly_income_noise_log_sd
+        self.worker_loss = 1.0 - (1.0 - p.shocks.worker_loss_prob_per_year) ** (1 / 12)
+        self.cost_mean_log = math.log(p.shocks.illness_treatment_cost_vnd) - 0.32
+        self.livestock_return = p.livelihoods.livestock_net_return_vnd_per_unit_month
+        self.livestock_price = p.livelihoods.livestock_unit_price_vnd
+        self.month, self.trend = 0, 1.0
+        for row in range(households):
+            ReferenceHousehold(self, row)
+
+    def step(self) -> None:
+        self.month += 1
+        self.trend = (1 + self.params.economy.nominal_income_growth_per_year) ** (self.month / 12)
+        self.crop_season = CROP_SEASON[(self.month - 1) % 12]
+        self.tea_season = TEA_SEASON[(self.month - 1) % 12]
+        self.agents.shuffle_do("step")
+
+
+def time_full_run(scenario, seed: int) -> tuple[float, int]:
+    started = time.perf_counter()
+    model = PovertyModel(scenario=scenario, rng=replicate_seed(seed, 0))
+    model.run()
+    return time.perf_counter() - started, model.months_elapsed
+
+
+def time_reference(households: int, months: int) -> float:
+    model = ReferenceModel(households)
+    started = time.perf_counter()
+    for _ in range(months):
+        model.step()
+    return time.perf_counter() - started
+
+
+def time_per_household_month(households: int, seed: int = 1) -> float:
+    """Seconds per household-month of one simulated year (synthesis excluded)."""
+    scenario = load_scenario(
+        None, {"run.household_count": households, "calendar.end_date": dt.date(2022, 12, 31)}
+    )
+    model = PovertyModel(scenario=scenario, rng=seed)
+    started = time.perf_counter()
+    model.run()
+    return (time.perf_counter() - started) / (households * model.months_elapsed)
+
+
+def peak_bytes_per_household(households: int) -> float:
+    """Peak traced allocation of building and running a model, per household."""
+    scenario = load_scenario(
+        None, {"run.household_count": households, "calendar.end_date": dt.date(2022, 12, 31)}
+    )
+    tracemalloc.start()
+    model = PovertyModel(scenario=scenario, rng=1)
+    model.run()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del model
+    return peak / households
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="small sizes: checks that it runs")
+    args = parser.parse_args()
+    full = 5_000 if args.quick else 58_000
+    sizes = (2_000, 10_000) if args.quick else (10_000, 100_000, 1_000_000)
+    scenario = load_scenario(None, {"run.household_count": full})
+
+    time_full_run(scenario, 0)
+    runs = [time_full_run(scenario, seed) for seed in range(1, args.repeats + 1)]
+    seconds = statistics.median(r[0] for r in runs)
+    months = runs[0][1]
+    fast = full * months / seconds
+    reference_size, reference_months = (2_000, 2) if args.quick else (10_000, 3)
+    time_reference(1_000, 1)
+    slow = (
+        reference_size
+        * reference_months
+        / statistics.median(time_reference(reference_size, reference_months) for _ in range(3))
+    )
+    fastest, slowest = min(r[0] for r in runs), max(r[0] for r in runs)
+    print(f"1. full run, {full:,} households, {months} months, all mechanisms and data")
+    print(f"   median {seconds:.3f} s of {args.repeats} (min {fastest:.3f}, max {slowest:.3f})")
+    print(f"   throughput {fast / 1e6:.2f} million household-months/s")
+    print(f"2. per-agent Mesa reference ({reference_size:,} agents, shuffle_do, {reference_months} months)")
+    print(f"   throughput {slow / 1e6:.4f} million household-months/s; ratio {fast / slow:,.0f}x")
+    per_month = {n: statistics.median(time_per_household_month(n, seed) for seed in (1, 2, 3)) for n in sizes}
+    print("3. time per household-month, one simulated year (median of 3)")
+    for n, t in per_month.items():
+        print(f"   {n:>9,} households: {t * 1e9:7.1f} ns")
+    print(f"   largest / smallest: {max(per_month.values()) / min(per_month.values()):.2f}")
+    print("4. peak traced memory per household (synthesis and one year)")
+    for n in sizes:
+        print(f"   {n:>9,} households: {peak_bytes_per_household(n):7.0f} bytes")
+    print(f"numpy {np.__version__}, mesa {mesa.__version__}")
+
+
+if __name__ == "__main__":
+    main()
