@@ -24,6 +24,10 @@ SIMULATION_START = dt.date(2022, 1, 1)
 FIRST_REVIEW_DATE = dt.date(2021, 12, 31)
 COMMAND_LINE = "--set"
 MAX_NON_WORKING_AGE_SHARE = 0.9
+# Smallest non-zero instrument budget and unit amount taken to be in VND (smaller ones are
+# almost certainly written in millions or billions).
+MIN_BUDGET_VND = 1_000_000
+MIN_AMOUNT_VND = 1_000
 MONTHS_PER_YEAR = 12
 MAX_BELOW_LINE_SHARE = 0.98
 MIN_BELOW_LINE_SHARE = 0.001
@@ -197,6 +201,23 @@ def check_instruments(scenario: Scenario, origins: dict[str, str], top: str) -> 
                     True,
                 )
             )
+        for field, smallest in (
+            ("annual_budget_vnd", MIN_BUDGET_VND),
+            ("amount_vnd_per_unit", MIN_AMOUNT_VND),
+        ):
+            value = getattr(config, field)
+            if value is not None and 0 < value < smallest:
+                key = f"{prefix}.{field}"
+                problems.append(
+                    Problem(
+                        origins.get(key, top),
+                        key,
+                        "is implausibly small for an amount in VND (looks like millions or billions); "
+                        f"expected VND (69_666_666_667.0 for VND 69.7 billion), 0, or at least {smallest:,}",
+                        value,
+                        True,
+                    )
+                )
         if not config.eligible_groups:
             key = f"{prefix}.eligible_groups"
             problems.append(
