@@ -21,6 +21,8 @@ from povsim.standards import DECREE_07_INDICATORS, PovertyStandard, indicator_de
 
 # Indicators drawn directly at synthesis; "dependents" follows from the members drawn.
 CHOSEN_INDICATORS = tuple(name for name in DECREE_07_INDICATORS if name != "dependents")
+# A district ethnic-minority share this small is treated as none (no household drawn).
+NO_MINORITY_SHARE = 1e-9
 NEW_INDICATOR_FIELDS = {
     "digital_services": "digital_services_unused_share",
     "internet_access": "no_internet_share",
@@ -71,7 +73,7 @@ def synthesize(
 
 def commune_minority_shares(communes: Communes, district_share: float) -> np.ndarray:
     """Commune ethnic-minority shares, shifted on the logit scale to the district share."""
-    if district_share <= 0.0:
+    if district_share <= NO_MINORITY_SHARE:
         return np.zeros(communes.count)
     logits = special.logit(np.clip(communes.ethnic_minority_share, 1e-4, 1 - 1e-4))
     weights = communes.household_weights

@@ -95,6 +95,8 @@ def fall_ill(
     sick, normals = candidates[healthy], cost_normals[healthy]
     state.illness_months_left[sick] = s.illness_duration_months
     state.illness_count[sick] += 1
+    if s.illness_treatment_cost_vnd <= 0.0:
+        return np.zeros(state.count), sick.size
     mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
     insured = ~state.lacks[sick, state.condition("health_insurance")]
     paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
