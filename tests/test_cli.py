@@ -219,3 +219,32 @@ def test_household_panel_agrees_with_the_review_table(tmp_path):
         received = panel.groupby("replicate")[f"support_vnd_{instrument}"].sum()
         np.testing.assert_allclose(received.values, spent.values)
     assert (panel["relapse_count"] >= 0).all()
+
+
+def test_abandoned_staging_folders_of_killed_runs_are_removed(tmp_path):
+    out = tmp_path / "res"
+    dead = tmp_path / ".res.tmp-999999999"
+    (dead / "figures").mkdir(parents=True)
+    (dead / "summary.json").write_text("{")
+    unrelated = tmp_path / ".other.tmp-999999999"
+    unrelated.mkdir()
+    assert run_cli(out) == 0
+    assert not dead.exists()
+    assert unrelated.exists()
+    assert (out / "summary.json").is_file()
+
+
+def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import pyarrow.parquet
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", "reviews.parquet")
+
+    monkeypatch.setattr(pyarrow.parquet, "write_table", no_space)
+    assert run_cli(tmp_path / "full") == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

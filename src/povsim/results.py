@@ -76,6 +76,7 @@ def write_run_outputs(
     manifest = build_manifest(scenario, results, run_info)
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_folders(out)
     staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -117,6 +118,26 @@ def write_household_panel(path: Path, results: list[RunResult]) -> None:
     finally:
         if writer is not None:
             writer.close()
+
+
+def remove_abandoned_folders(out: Path) -> None:
+    """Delete staging folders left by runs into `out` that were killed (their process is gone)."""
+    for folder in out.parent.glob(f".{out.name}.*-*"):
+        kind, _, pid = folder.name.rpartition("-")
+        if not (kind.endswith((".tmp", ".old")) and pid.isdigit()) or process_alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def build_summary(
