@@ -98,3 +98,49 @@ def test_killed_run_at_many_moments(tmp_path, duration):
     fractions = [0.05 * k for k in range(1, 21)] + [0.96, 0.98, 0.99, 1.01]
     outcomes = check_kill_points(tmp_path, duration, fractions)
     assert "none" in outcomes
+
+
+@pytest.mark.slow
+def test_dask_worker_dying_mid_sweep_loses_no_run(tmp_path):
+    """A Dask worker process killed mid-sweep: its tasks are rerun elsewhere, and the sweep
+    ends with every run, numbers identical to an in-process sweep."""
+    import threading
+
+    import pandas as pd
+    from distributed import LocalCluster
+
+    from povsim.experiments.loading import load_experiment
+    from povsim.experiments.sweep import run_sweep
+
+    experiment = load_experiment(ROOT / "experiments" / "smoke.toml")
+    run_sweep(experiment, tmp_path / "reference", workers=1, figures=False)
+    reference = pd.read_parquet(tmp_path / "reference" / "tables" / "outcomes.parquet")
+
+    out = tmp_path / "dask"
+    killed = []
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        pids = [nanny.process.process.pid for nanny in cluster.workers.values()]
+
+        def kill_one_worker_after_first_batch():
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if list((out / "runs").glob("s*-b*.parquet")):
+                    os.kill(pids[0], signal.SIGKILL)
+                    killed.append(pids[0])
+                    return
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_one_worker_after_first_batch)
+        killer.start()
+        report = run_sweep(experiment, out, scheduler=cluster.scheduler_address, batch_size=1, figures=False)
+        killer.join()
+    assert killed, "the sweep ended before a worker could be killed"
+    assert report.failed == 0
+    result = pd.read_parquet(out / "tables" / "outcomes.parquet")
+    key = ["point", "replicate", "outcome"]
+    pd.testing.assert_frame_equal(
+        result.sort_values(key).reset_index(drop=True)[[*key, "value"]],
+        reference.sort_values(key).reset_index(drop=True)[[*key, "value"]],
+    )
