@@ -54,3 +54,13 @@ def test_sweep_refuses_and_writes_nothing(name, tmp_path, capsys):
     assert main(["sweep", str(BAD / name), "--out", str(out), "--workers", "1"]) == 2
     check_message(capsys.readouterr().err, name)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_no_code_path_unpickles_or_executes_inputs():
+    """Inputs and results are data: nothing in the package unpickles, evals or execs them."""
+    source = Path(__file__).parent.parent / "src" / "povsim"
+    forbidden = ("pickle.load", "pickle.loads", "eval(", "exec(", "yaml.load(", "marshal.load")
+    for path in source.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for word in forbidden:
+            assert word not in text, f"{path}: {word}"
