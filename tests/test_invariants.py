@@ -7,6 +7,7 @@ the same seed gives identical results.
 """
 
 import datetime as dt
+import typing
 
 import numpy as np
 import pytest
@@ -14,19 +15,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from povsim import InputError, PovertyModel, load_scenario
+from povsim.scenario.instruments import Group
 from povsim.scenario.loading import with_overrides
 from povsim.standards import Status
 
-GROUPS = [
-    "poor",
-    "near_poor",
-    "newly_escaped",
-    "ethnic_minority",
-    "remote",
-    "ethnic_minority_remote",
-    "rural",
-    "all",
-]
+GROUPS = list(typing.get_args(Group))
 
 
 def unit(low=0.0, high=1.0):
