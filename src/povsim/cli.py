@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a scenario value by dotted path before checking",
     )
     add_sweep_parser(commands)
+    add_dashboard_parser(commands)
+    add_compare_parser(commands)
     return parser
 
 
@@ -92,6 +94,35 @@ def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary lines")
 
 
+def add_compare_parser(commands: argparse._SubParsersAction) -> None:
+    """The `povsim compare` subcommand."""
+    compare = commands.add_parser(
+        "compare", help="compare runs and sweeps: figures, tables and one HTML report of the policy mixes"
+    )
+    compare.add_argument(
+        "folders", type=Path, nargs="+", metavar="DIR", help="run folders (povsim run) or sweep folders"
+    )
+    compare.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="scenario to take differences from (default: the one named 'baseline', else the first)",
+    )
+    compare.add_argument("--out", type=Path, help="comparison folder (default results/comparison)")
+    compare.add_argument("--quiet", action="store_true", help="no headline lines")
+
+
+def add_dashboard_parser(commands: argparse._SubParsersAction) -> None:
+    """The `povsim dashboard` subcommand."""
+    dashboard = commands.add_parser(
+        "dashboard", help="serve the interactive dashboard (Mesa SolaraViz; needs the 'dashboard' extra)"
+    )
+    dashboard.add_argument(
+        "--scenario", type=Path, metavar="FILE", help="scenario to start from (default: built-in baseline)"
+    )
+    dashboard.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    dashboard.add_argument("--port", type=int, help="port to listen on (default: a free port, printed)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `povsim` console command."""
     argv = sys.argv[1:] if argv is None else argv
@@ -102,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             return command_run(args)
         if args.command == "sweep":
             return command_sweep(args)
+        if args.command == "compare":
+            return command_compare(args)
+        if args.command == "dashboard":
+            return command_dashboard(args)
         if is_experiment_file(args.file):
             return command_validate_experiment(args)
         return command_validate(args)
@@ -166,6 +201,40 @@ def command_run(args: argparse.Namespace) -> int:
     summary = write_run_outputs(out, scenario, results, run_info)
     if not args.quiet:
         print_headline(scenario, summary, out, time.perf_counter() - started)
+    return EXIT_OK
+
+
+def command_compare(args: argparse.Namespace) -> int:
+    """`povsim compare DIR [DIR ...]`: tables, figures and report.html of the scenarios in the folders."""
+    from povsim.comparison import compare
+
+    out = args.out or Path("results") / "comparison"
+    started = time.perf_counter()
+    done = compare(args.folders, out, baseline=args.baseline, command=["povsim", *args.argv])
+    if not args.quiet:
+        print(
+            f"compared {len(done.labels)} scenarios against {done.baseline!r} "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        for line in done.table:
+            print(f"  {line}")
+        for note in done.notes[1:]:
+            print(f"  note: {note}")
+        print(f"outputs: {out}{os.sep} (report.html with the headlines in words; tables/, figures/)")
+    return EXIT_OK
+
+
+def command_dashboard(args: argparse.Namespace) -> int:
+    """`povsim dashboard`: check the scenario and the address, then serve the dashboard until stopped."""
+    from povsim.dashboard.server import serve
+
+    try:
+        serve(args.scenario, host=args.host, port=args.port)
+    except ImportError as error:
+        print(f"povsim: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("povsim: dashboard stopped", file=sys.stderr)
     return EXIT_OK
 
 

@@ -13,12 +13,23 @@ Transitions concern the official *poor* status:
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from povsim.households import NO_STATUS, HouseholdState
-from povsim.standards import INDICATORS, PovertyStandard, Status
+from povsim.scenario.schema import Scenario
+from povsim.standards import (
+    INDICATORS,
+    PovertyStandard,
+    Status,
+    decree_07,
+    decree_351,
+    indicator_deprived,
+)
 
 RATE_GROUPS = ("all", "ethnic_minority")
+COUNTERFACTUAL_RATES = ("poor_rate", "near_poor_rate", "poor_or_near_poor_rate")
 
 
 def measure(
@@ -96,3 +107,71 @@ def status_rates(status: np.ndarray, prefix: str) -> dict[str, float | int]:
         f"{prefix}poor_or_near_poor_rate": share(poor | near),
         f"{prefix}average_rate": share(status == Status.AVERAGE),
     }
+
+
+def counterfactual_standards(scenario: Scenario) -> dict[str, PovertyStandard]:
+    """The yardsticks every review also applies, by column suffix.
+
+    `decree_07` and `decree_351` are the two standards with the scenario's parameters;
+    `decree_351_lines` is Decree 351's income lines with Decree 07's indicators, which
+    separates the effect of the new lines from that of the new indicators.
+    """
+    old, new = decree_07(scenario), decree_351(scenario)
+    lines_only = dataclasses.replace(
+        old,
+        decree="Decree 351/2025/ND-CP lines with Decree 07/2021/ND-CP indicators",
+        rural_line_vnd_per_person_month=new.rural_line_vnd_per_person_month,
+        urban_line_vnd_per_person_month=new.urban_line_vnd_per_person_month,
+    )
+    return {"decree_07": old, "decree_351": new, "decree_351_lines": lines_only}
+
+
+def standard_counterfactuals(
+    state: HouseholdState,
+    scenario: Scenario,
+    standard: PovertyStandard,
+    measured_income: np.ndarray,
+    deprived: np.ndarray,
+) -> dict[str, float]:
+    """The rates this review would show under each yardstick, for the same households.
+
+    Each yardstick of `counterfactual_standards` classifies the households with the review's
+    measured incomes. Indicators the standard in force scored keep their scores (errors
+    included); indicators it does not score are read from the households' state, without
+    scoring error. So the rates under the standard in force equal the review's own, and the
+    difference between yardsticks at one review is the change of standard alone. Nothing is
+    drawn from any random stream and no state changes.
+
+    Args:
+        state: the households, as reviewed.
+        scenario: the scenario (lines and thresholds of both standards).
+        standard: the standard in force at this review.
+        measured_income: the review's measured income per person per month.
+        deprived: the review's scored deprivations under `standard` (households x indicators).
+
+    Returns:
+        `<rate>_under_<yardstick>` for the poor, near-poor and combined rates.
+    """
+    scored = dict(zip(standard.indicators, deprived.T, strict=True))
+    in_force_count = deprived.sum(axis=1, dtype=np.int16)
+    record: dict[str, float] = {}
+    for suffix, other in counterfactual_standards(scenario).items():
+        # The review's own count, less the indicators the other standard drops, plus those it adds.
+        count = in_force_count.copy()
+        for name in standard.indicators:
+            if name not in other.indicators:
+                count -= scored[name]
+        for name in other.indicators:
+            if name not in scored:
+                count += indicator_deprived(name, state, other)
+        status = other.classify(measured_income, count, state.urban)
+        poor = np.count_nonzero(status == Status.POOR)
+        near_poor = np.count_nonzero(status == Status.NEAR_POOR)
+        counts = (poor, near_poor, poor + near_poor)  # shares as `status_rates` computes them
+        record.update(
+            {
+                f"{rate}_under_{suffix}": float(n / state.count)
+                for rate, n in zip(COUNTERFACTUAL_RATES, counts, strict=True)
+            }
+        )
+    return record
