@@ -73,7 +73,7 @@ def test_levers_set_the_scenario_values(baseline):
     assert p.shocks.illness_treatment_cost_vnd == pytest.approx(20e6)
     assert model.households.count == SMALL
     # The ledger's budgets follow the levers.
-    assert model.ledger.budgets_vnd["preferential_loans"] == pytest.approx(120e9)
+    assert model.ledger.budgets_vnd["preferential_loans"] == pytest.approx(120e9 * p.district_scale)
 
 
 def test_levers_at_none_keep_the_scenario(baseline):

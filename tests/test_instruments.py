@@ -84,7 +84,10 @@ EXPECTED_CHANGES = {
 
 @pytest.mark.parametrize("instrument", INSTRUMENT_IDS)
 def test_each_instrument_changes_only_its_state_and_pays_through_the_ledger(small, instrument):
-    model = fresh_model(small, **{f"instruments.{instrument}.take_up_share": 1.0})
+    # The district's whole budget for this small population, so that every instrument pays.
+    model = fresh_model(
+        small, **{f"instruments.{instrument}.take_up_share": 1.0, "run.district_household_count": 2_000}
+    )
     state = model.households
     before = snapshot(state)
     INSTRUMENTS[instrument](context(model))
@@ -150,7 +153,13 @@ def test_housing_removes_housing_deprivation_and_cuts_disaster_damage_chance(sma
 
 
 def test_budget_binds_and_is_never_exceeded_over_a_run(small):
-    scenario = with_overrides(small, {"instruments.preferential_loans.annual_budget_vnd": 3 * 58_000_000.0})
+    scenario = with_overrides(
+        small,
+        {
+            "instruments.preferential_loans.annual_budget_vnd": 3 * 58_000_000.0,
+            "run.district_household_count": 2_000,
+        },
+    )
     model = PovertyModel(scenario=scenario, rng=3)
     model.run()
     for record in model.ledger.records():
@@ -235,3 +244,14 @@ def test_state_insurance_cards_expire_after_the_instrument_ends(small):
     assert cards[2024] == cards[2027] == 0
     column = INSTRUMENT_IDS.index("health_insurance")
     assert model.ledger.vnd[column, 2:].sum() == 0
+
+
+def test_budgets_and_scheduled_disasters_scale_with_the_simulated_share_of_the_district(small):
+    from povsim.model import scaled_budgets
+
+    half = with_overrides(small, {"run.district_household_count": 4_000})
+    full = with_overrides(small, {"run.district_household_count": 2_000})
+    for instrument, budget in scaled_budgets(half).items():
+        if budget is not None:
+            assert budget == pytest.approx(scaled_budgets(full)[instrument] / 2)
+    assert half.district_scale == pytest.approx(0.5)

@@ -80,18 +80,22 @@ def seed_volumes() -> list[dict[str, Any]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-def compare_to_seed(ledger_summary: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def compare_to_seed(
+    ledger_summary: dict[str, dict[str, Any]], district_scale: float = 1.0
+) -> list[dict[str, Any]]:
     """Simulated program volumes over each seed figure's years, beside the seed's figure.
 
     Args:
         ledger_summary: the `ledger` part of summary.json (means over replicates).
+        district_scale: simulated households per district household; simulated volumes are
+            divided by it so that a smaller simulation is compared at district scale.
     """
     rows = []
     for seed in seed_volumes():
         entry = ledger_summary.get(seed["instrument"], {})
         years = [str(y) for y in range(int(seed["first_year"]), int(seed["last_year"]) + 1)]
-        units = sum(entry.get(y, {}).get("units", 0.0) for y in years)
-        vnd = sum(entry.get(y, {}).get("vnd", 0.0) for y in years)
+        units = sum(entry.get(y, {}).get("units", 0.0) for y in years) / district_scale
+        vnd = sum(entry.get(y, {}).get("vnd", 0.0) for y in years) / district_scale
         seed_units = float(seed["seed_units"])
         seed_vnd = float(seed["seed_vnd"]) if seed["seed_vnd"] else None
         rows.append(

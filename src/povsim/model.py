@@ -141,7 +141,7 @@ class PovertyModel(mesa.Model):
             self.households.count,
             FIRST_REVIEW_YEAR + 1,
             last_review_year(params.calendar.end_date),
-            {i: getattr(params.instruments, i).annual_budget_vnd for i in INSTRUMENT_IDS},
+            scaled_budgets(params),
         )
         self.month_events = MonthEvents()
         # The end-2021 review scores the synthesised deprivations without error.
@@ -321,6 +321,15 @@ class PovertyModel(mesa.Model):
         if Household not in self.agent_types:
             Household.create_agents(self, self.households.count, row=np.arange(self.households.count))
         return self.agents_by_type[Household]
+
+
+def scaled_budgets(scenario: Scenario) -> dict[str, float | None]:
+    """Each instrument's yearly budget for the simulated households (district budget x scale)."""
+    budgets = {}
+    for instrument in INSTRUMENT_IDS:
+        budget = getattr(scenario.instruments, instrument).annual_budget_vnd
+        budgets[instrument] = None if budget is None else budget * scenario.district_scale
+    return budgets
 
 
 def resolve_scenario(

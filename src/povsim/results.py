@@ -157,7 +157,7 @@ def build_summary(
         },
         "reviews": summarize_reviews(reviews, measure),
         "ledger": ledger_summary,
-        "program_volumes_vs_seed": compare_to_seed(ledger_summary),
+        "program_volumes_vs_seed": compare_to_seed(ledger_summary, scenario.district_scale),
     }
 
 

@@ -23,7 +23,6 @@ STORM_MONTHS = (7, 8, 9, 10)
 EPIDEMIC_MONTHS = 6
 OUTBREAK_MONTHS = 3
 TREATMENT_COST_LOG_SD = 0.8
-FULL_DISTRICT_HOUSEHOLDS = 58_000
 # Members of a household hit by the death (rather than disability) of a worker.
 WORKER_DEATH_SHARE = 0.5
 # Household members counted for "any of them is hit" chances (more are treated as this many).
@@ -272,7 +271,7 @@ def strike_disasters(
     scheduled_hit = np.zeros(state.count, bool)
     for event in scheduled_this_month(scenario, year, month):
         in_area = np.isin(state.commune, [communes.names.index(c) for c in event.communes])
-        quota = round(event.damaged_houses_count * state.count / FULL_DISTRICT_HOUSEHOLDS)
+        quota = round(event.damaged_houses_count * scenario.district_scale)
         chosen = weighted_choice(in_area * house_damage_chance(state, scenario), quota, uniforms[2])
         damaged[chosen] = True
         flooded = in_area & (uniforms[0] < d.affected_household_share)

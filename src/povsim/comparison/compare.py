@@ -275,9 +275,9 @@ def build_tables(results: list[ScenarioResult], baseline: str) -> tuple[dict[str
     if small:
         notes.append(
             f"These runs simulate {', '.join(f'{n:,}' for n in small)} households, not the district's "
-            f"{DISTRICT_HOUSEHOLDS:,}: instrument budgets are district totals in VND and are not scaled to "
-            "the simulated households, so budget caps bind less (or not at all) and budget scenarios "
-            "differ less than they would at full size."
+            f"{DISTRICT_HOUSEHOLDS:,}: instrument budgets are scaled to the simulated share of the "
+            "district, and spending in the ledger is for the simulated households; with few households "
+            "an instrument pays whole units only, so small budgets are rounded down."
         )
     standards = {(r.label, y): s for r in results for y, s in standards_by_year(r).items()}
     long = long_outcomes(wide)

@@ -43,6 +43,16 @@ class Run(Section):
         description="households in the synthetic district",
         source="assumption: population 215,610 (2022) / 3.6-3.8 persons per household (facts.md s4)",
     )
+    district_household_count: int = param(
+        58_000,
+        ge=100,
+        le=2_000_000,
+        description=(
+            "households the simulated ones stand for: instrument budgets and scheduled disaster counts, "
+            "given for the whole district, are scaled by household_count / district_household_count"
+        ),
+        source="assumption: population 215,610 (2022) / 3.6-3.8 persons per household (facts.md s4)",
+    )
     replicate_count: int = param(
         20,
         ge=1,
@@ -413,6 +423,11 @@ class Scenario(BaseModel):
     living_conditions: LivingConditions = LivingConditions()
     review: Review = Review()
     standards: Standards = Standards()
+
+    @property
+    def district_scale(self) -> float:
+        """Simulated households per household of the district (scales district-wide totals)."""
+        return self.run.household_count / self.run.district_household_count
 
     def initial_below_line_shares(self) -> tuple[float, float]:
         """Shares of ethnic-minority and other households at or below the line, end-2021.
