@@ -98,7 +98,7 @@ def write_run_outputs(
             switch_year=scenario.standards.decree_351_first_review_date.year,
         )
         write_json(staging / MANIFEST, manifest)
-        _replace(staging, out)
+        replace_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -164,7 +164,7 @@ def build_summary(
 def build_manifest(scenario: Scenario, results: list[RunResult], run_info: dict[str, Any]) -> dict[str, Any]:
     """manifest.json: what was run, with which seeds and software, and how long it took."""
     return {
-        "povsim_version": _version("povsim"),
+        "povsim_version": package_version("povsim"),
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "scenario_name": scenario.name,
         "scenario_hash_sha256": scenario_hash(scenario),
@@ -189,7 +189,7 @@ def build_manifest(scenario: Scenario, results: list[RunResult], run_info: dict[
         "software": {
             "python": sys.version.split()[0],
             "platform": platform.platform(),
-            **{name: _version(name) for name in PACKAGES},
+            **{name: package_version(name) for name in PACKAGES},
         },
         "git_revision": git_revision(),
     }
@@ -216,15 +216,16 @@ def git_revision() -> str | None:
     return done.stdout.strip() or None if done.returncode == 0 else None
 
 
-def _version(package: str) -> str | None:
+def package_version(package: str) -> str | None:
+    """The installed version of a package, or None."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
 
 
-def _replace(staging: Path, out: Path) -> None:
-    """Move the finished folder into place, replacing an earlier run's output."""
+def replace_folder(staging: Path, out: Path) -> None:
+    """Move a finished folder into place, replacing an earlier one (restored if the move fails)."""
     if not out.exists():
         staging.rename(out)
         return

@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ from povsim.comparison.tables import (
     summarise,
     switch_year,
 )
-from povsim.results import git_revision, write_json
+from povsim.results import git_revision, package_version, replace_folder, write_json
 from povsim.scenario import InputError, Problem
 from povsim.scenario.errors import problem
 
@@ -106,7 +105,7 @@ def compare(
         files += figures.draw_all(stored, staging / "figures")
         files += report.write_report(stored, staging / "report.html")
         files.append(MANIFEST)
-        _replace(staging, out)
+        replace_folder(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -408,30 +407,7 @@ def build_manifest(
         "notes": notes,
         "software": {
             "python": sys.version.split()[0],
-            **{name: _version(name) for name in PACKAGES},
+            **{name: package_version(name) for name in PACKAGES},
         },
         "git_revision": git_revision(),
     }
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _replace(staging: Path, out: Path) -> None:
-    """Move the finished folder into place, replacing an earlier comparison."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    retired = out.parent / f".{out.name}.old-{os.getpid()}"
-    out.rename(retired)
-    try:
-        staging.rename(out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            retired.rename(out)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
