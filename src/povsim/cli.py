@@ -368,10 +368,8 @@ def print_headline(scenario: Scenario, summary: dict, out: Path, seconds: float)
             f"  end-{year} review, {measure}: {100 * rate['mean']:5.2f} % "
             f"(90 % band {100 * rate['p05']:.2f}-{100 * rate['p95']:.2f}){seen}"
         )
-    print(
-        f"outputs: {out}{os.sep} (summary.json, reviews.parquet, monthly.parquet, "
-        "manifest.json, figures/poverty_path.png)"
-    )
+    written = sorted(p.name + ("/" if p.is_dir() else "") for p in out.iterdir())
+    print(f"outputs: {out}{os.sep} ({', '.join(written)})")
 
 
 if __name__ == "__main__":

@@ -100,11 +100,12 @@ def earn(
     luck -= 0.5 * noise_sd**2
     np.exp(luck, out=luck)
     earned *= luck
-    earned *= trend_factor(scenario, months_elapsed)
+    trend = trend_factor(scenario, months_elapsed)
+    earned *= trend
     ill = np.flatnonzero(state.illness_months_left)
     earned[ill] *= 1.0 - s.illness_income_loss_share
 
-    remittances = state.remittance_vnd_month * trend_factor(scenario, months_elapsed)
+    remittances = state.remittance_vnd_month * trend
     abroad = np.flatnonzero(state.abroad_months_left)
     remittances[abroad] += scenario.instruments.labour_export.remittance_vnd_month
     if epidemic:
