@@ -248,3 +248,19 @@ def test_full_disk_is_a_clear_error_and_leaves_nothing(tmp_path, capsys, monkeyp
     assert "No space left on device" in err
     assert "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_headline_names_the_files_written(tmp_path, capsys):
+    out = tmp_path / "loud"
+    assert main(["run", BASELINE, "--out", str(out), "--households", "600", "--replicates", "2"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"outputs: {out}")
+    for name in (
+        "summary.json",
+        "reviews.parquet",
+        "monthly.parquet",
+        "ledger.parquet",
+        "manifest.json",
+        "figures/",
+    ):
+        assert name in last
