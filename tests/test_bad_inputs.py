@@ -15,6 +15,7 @@ BAD = Path(__file__).parent / "data" / "bad"
 EXPECTATIONS = tomllib.loads((BAD / "expectations.toml").read_text(encoding="utf-8"))
 SCENARIOS = sorted(name for name, e in EXPECTATIONS.items() if e.get("kind", "scenario") == "scenario")
 EXPERIMENTS = sorted(name for name, e in EXPECTATIONS.items() if e.get("kind") == "experiment")
+CALIBRATIONS = sorted(name for name, e in EXPECTATIONS.items() if e.get("kind") == "calibration")
 
 
 def test_corpus_is_complete():
@@ -34,7 +35,7 @@ def check_message(err: str, name: str) -> None:
         assert word in err, err
 
 
-@pytest.mark.parametrize("name", SCENARIOS + EXPERIMENTS)
+@pytest.mark.parametrize("name", SCENARIOS + EXPERIMENTS + CALIBRATIONS)
 def test_validate_reports_the_problem(name, capsys):
     assert main(["validate", str(BAD / name)]) == 2
     check_message(capsys.readouterr().err, name)
@@ -52,6 +53,14 @@ def test_run_refuses_and_writes_nothing(name, tmp_path, capsys):
 def test_sweep_refuses_and_writes_nothing(name, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["sweep", str(BAD / name), "--out", str(out), "--workers", "1"]) == 2
+    check_message(capsys.readouterr().err, name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", CALIBRATIONS)
+def test_calibrate_refuses_and_writes_nothing(name, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["calibrate", str(BAD / name), "--out", str(out), "--workers", "1"]) == 2
     check_message(capsys.readouterr().err, name)
     assert list(tmp_path.iterdir()) == []
 

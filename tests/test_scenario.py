@@ -29,7 +29,7 @@ UNIT_TOKENS = (
     "_years",
     "_month",
 )
-UNITLESS = {"enabled", "eligible_groups", "name", "description", "communes", "measure", "scheduled"}
+UNITLESS = {"enabled", "eligible_groups", "name", "description", "communes", "measure", "scheduled", "file"}
 
 
 def leaf_fields(model: type[BaseModel] = Scenario, prefix: str = ""):

@@ -52,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary lines")
 
-    validate = commands.add_parser("validate", help="check a scenario file; exit 0 or 2")
-    validate.add_argument("file", type=Path, help="scenario TOML file")
+    validate = commands.add_parser(
+        "validate", help="check a scenario, experiment or calibration file; exit 0 or 2"
+    )
+    validate.add_argument("file", type=Path, help="scenario, experiment or calibration TOML file")
     validate.add_argument(
         "--set",
         dest="assignments",
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a scenario value by dotted path before checking",
     )
     add_sweep_parser(commands)
+    add_calibrate_parser(commands)
     add_dashboard_parser(commands)
     add_compare_parser(commands)
     return parser
@@ -92,6 +95,26 @@ def add_sweep_parser(commands: argparse._SubParsersAction) -> None:
         "--batch-size", type=int, metavar="N", help="runs per task (default: sized to about a second of work)"
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar or summary lines")
+
+
+def add_calibrate_parser(commands: argparse._SubParsersAction) -> None:
+    """The `povsim calibrate` subcommand."""
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the uncertain parameters to the observed decline: screen, ABC-SMC, fit report"
+    )
+    calibrate.add_argument(
+        "calibration", type=Path, help="calibration TOML file (see experiments/calibration.toml)"
+    )
+    calibrate.add_argument("--out", type=Path, help="calibration folder (default results/<calibration name>)")
+    calibrate.add_argument(
+        "--workers", type=int, help="processes (default: one per core; 1 runs in this process)"
+    )
+    calibrate.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the calibration in --out; simulated blocks are not rerun",
+    )
+    calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def add_compare_parser(commands: argparse._SubParsersAction) -> None:
@@ -133,10 +156,14 @@ def main(argv: list[str] | None = None) -> int:
             return command_run(args)
         if args.command == "sweep":
             return command_sweep(args)
+        if args.command == "calibrate":
+            return command_calibrate(args)
         if args.command == "compare":
             return command_compare(args)
         if args.command == "dashboard":
             return command_dashboard(args)
+        if is_calibration_file(args.file):
+            return command_validate_calibration(args)
         if is_experiment_file(args.file):
             return command_validate_experiment(args)
         return command_validate(args)
@@ -162,9 +189,22 @@ def command_validate(args: argparse.Namespace) -> int:
     print(
         f"{args.file}: valid scenario {scenario.name!r} "
         f"({scenario.run.household_count:,} households, {scenario.run.replicate_count} "
-        f"replicates, to {scenario.calendar.end_date})"
+        f"replicates, to {scenario.calendar.end_date}){posterior_note(scenario)}"
     )
     return EXIT_OK
+
+
+def posterior_note(scenario: Scenario) -> str:
+    """'; parameters drawn from ...' for a scenario with a posterior, else nothing."""
+    if not scenario.posterior.file:
+        return ""
+    from povsim.posterior import load_posterior
+
+    sample = load_posterior(scenario.posterior.file)
+    return (
+        f"; each replicate draws {len(sample.paths)} parameters from the posterior {scenario.posterior.file} "
+        f"({len(sample.weights)} particles)"
+    )
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -201,6 +241,45 @@ def command_run(args: argparse.Namespace) -> int:
     summary = write_run_outputs(out, scenario, results, run_info)
     if not args.quiet:
         print_headline(scenario, summary, out, time.perf_counter() - started)
+    return EXIT_OK
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    """`povsim calibrate CALIBRATION`: screen, fit and report, resumably."""
+    from povsim.calibration import calibrate, load_calibration
+    from povsim.experiments.executors import default_workers
+
+    if args.workers is not None and args.workers < 1:
+        raise problem("--workers", "", "expected a positive number of processes", args.workers)
+    calibration = load_calibration(args.calibration)
+    out = args.out or Path("results") / calibration.name
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    started = time.perf_counter()
+    try:
+        done = calibrate(
+            calibration,
+            out,
+            workers=args.workers or default_workers(),
+            resume=args.resume,
+            say=say,
+            command=["povsim", *args.argv],
+        )
+    except KeyboardInterrupt:
+        print(
+            f"povsim: interrupted; the simulations finished so far are kept in {out}{os.sep}: "
+            "run the same command with --resume to go on",
+            file=sys.stderr,
+        )
+        return 130
+    if not args.quiet:
+        last = done.populations[-1]
+        print(
+            f"calibration {calibration.name!r}: {len(done.populations)} generations, "
+            f"{sum(p.proposed for p in done.populations):,} simulations "
+            f"({time.perf_counter() - started:.0f} s in this session); "
+            f"final tolerance {last.epsilon:.3g} ({done.stop_reason})"
+        )
+        print(f"outputs: {out}{os.sep} (posterior.parquet, report/report.html, screen/, abc/, manifest.json)")
     return EXIT_OK
 
 
@@ -243,6 +322,31 @@ def is_experiment_file(path: Path) -> bool:
     from povsim.experiments.loading import looks_like_experiment
 
     return looks_like_experiment(path)
+
+
+def is_calibration_file(path: Path) -> bool:
+    """Whether a TOML file is a calibration (it has priors or moments)."""
+    from povsim.calibration.loading import looks_like_calibration
+
+    return looks_like_calibration(path)
+
+
+def command_validate_calibration(args: argparse.Namespace) -> int:
+    """`povsim validate CALIBRATION`: load and check a calibration, print what it would fit."""
+    from povsim.calibration import load_calibration
+
+    if args.assignments:
+        raise problem("--set", "", "applies to scenario files, not calibrations", args.assignments[0])
+    calibration = load_calibration(args.file)
+    targets = ", ".join(m.name for m in calibration.targets)
+    held_out = ", ".join(m.name for m in calibration.moments if m.role == "validation") or "none"
+    print(
+        f"{args.file}: valid calibration {calibration.name!r}: {len(calibration.priors)} parameters "
+        f"({', '.join(p.name for p in calibration.priors)}); targets: {targets}; held out: {held_out}; "
+        f"{calibration.spec.abc.particles} particles, {calibration.base.run.household_count:,} households "
+        f"to {calibration.base.calendar.end_date}"
+    )
+    return EXIT_OK
 
 
 def command_validate_experiment(args: argparse.Namespace) -> int:
@@ -358,7 +462,7 @@ def print_headline(scenario: Scenario, summary: dict, out: Path, seconds: float)
     measure = summary["measure"].replace("_", " ")
     print(
         f"scenario {scenario.name!r}: {summary['replicates']} replicates of "
-        f"{summary['households']:,} households in {seconds:.1f} s"
+        f"{summary['households']:,} households in {seconds:.1f} s{posterior_note(scenario)}"
     )
     for year, entry in summary["reviews"].items():
         rate = entry["measure_rate"]

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from povsim import plots
 from povsim.metrics import compare_to_seed, summarize_ledger, summarize_reviews
+from povsim.posterior import load_posterior
 from povsim.runner import RunResult
 from povsim.scenario import InputError, Problem, Scenario, scenario_hash
 
@@ -178,10 +179,23 @@ def build_manifest(scenario: Scenario, results: list[RunResult], run_info: dict[
                     "replicate": r.replicate,
                     "entropy": r.seed_entropy,
                     "spawn_key": list(r.spawn_key),
+                    **(
+                        {
+                            "posterior_particle": r.posterior_particle,
+                            "posterior_parameters": r.posterior_parameters,
+                        }
+                        if r.posterior_particle is not None
+                        else {}
+                    ),
                 }
                 for r in results
             ],
         },
+        **(
+            {"posterior": load_posterior(scenario.posterior.file).describe()}
+            if scenario.posterior.file
+            else {}
+        ),
         "timings_seconds": {
             "replicates": [round(r.seconds, 4) for r in results],
             "replicates_total": round(sum(r.seconds for r in results), 4),

@@ -20,7 +20,9 @@ import numpy as np
 from tqdm import tqdm
 
 from povsim.model import PovertyModel, replicate_seed
+from povsim.posterior import load_posterior
 from povsim.scenario import Scenario
+from povsim.scenario.loading import with_overrides
 
 PROGRESS_DELAY_SECONDS = 2.0
 
@@ -37,18 +39,29 @@ class RunResult:
     ledger: list[dict[str, Any]]
     seconds: float
     households: dict[str, np.ndarray] | None = None
+    posterior_particle: int | None = None
+    posterior_parameters: dict[str, float] | None = None
 
 
 def run_one(scenario: Scenario, replicate: int, household_panel: bool = False) -> RunResult:
     """Run one replicate of a scenario to its last review.
 
+    With a `[posterior]`, the replicate first draws its parameter set from the posterior
+    (`povsim.posterior`), so an ensemble spans parameter uncertainty as well as chance.
+
     Args:
         scenario: the scenario.
-        replicate: the replicate index (selects the random stream).
+        replicate: the replicate index (selects the random stream and the posterior draw).
         household_panel: also return one row per household (`PovertyModel.household_panel`).
     """
     started = time.perf_counter()
     seed = replicate_seed(scenario.run.master_seed, replicate)
+    particle, parameters = None, None
+    if scenario.posterior.file:
+        particle, parameters = load_posterior(scenario.posterior.file).draw(
+            scenario.run.master_seed, replicate
+        )
+        scenario = with_overrides(scenario, parameters)
     model = PovertyModel(scenario=scenario, rng=seed)
     model.run()
     monthly = model.datacollector.get_model_vars_dataframe().to_dict("records")
@@ -61,6 +74,8 @@ def run_one(scenario: Scenario, replicate: int, household_panel: bool = False) -
         ledger=model.ledger.records(),
         seconds=time.perf_counter() - started,
         households=model.household_panel() if household_panel else None,
+        posterior_particle=particle,
+        posterior_parameters=parameters,
     )
 
 

@@ -13,7 +13,7 @@ import tomllib
 import types
 import typing
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -21,6 +21,7 @@ from povsim.experiments.designs import build_design, parameter_kinds
 from povsim.experiments.outcomes import check_outcomes
 from povsim.experiments.spec import RESERVED_PATHS, Experiment, ExperimentSpec, flatten
 from povsim.model import last_review_year
+from povsim.posterior import load_posterior
 from povsim.scenario import InputError, Problem, Scenario, load_scenario
 from povsim.scenario.loading import read_toml, with_overrides
 
@@ -65,7 +66,7 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as error:
-        raise InputError([_explain(e, shown) for e in error.errors()]) from None
+        raise InputError([explain_schema_error(e, shown, ExperimentSpec) for e in error.errors()]) from None
     problems: list[Problem] = []
     if not NAME_PATTERN.match(spec.name):
         problems.append(
@@ -80,6 +81,9 @@ def load_experiment(path: str | Path) -> Experiment:
     base_file = path.parent / spec.scenario
     base = _load_base(spec, base_file, shown)
     kinds = parameter_kinds(spec, base, shown, problems)
+    problems += posterior_conflicts(
+        base, {f"parameters.{n}": p.path for n, p in spec.parameters.items()}, shown
+    )
     if not spec.parameters:
         problems.append(
             Problem(shown, "parameters", "no parameters; expected at least one [parameters.NAME] table")
@@ -121,6 +125,22 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def _load_base(spec: ExperimentSpec, base_file: Path, shown: str) -> Scenario:
+    base = load_base_scenario(spec.scenario, base_file, flatten(spec.overrides), shown)
+    return with_overrides(base, {"run.master_seed": spec.master_seed, "run.replicate_count": spec.replicates})
+
+
+def load_base_scenario(named: str, base_file: Path, overrides: dict[str, Any], shown: str) -> Scenario:
+    """The scenario a file names under `scenario`, with its `[overrides]` (by dotted path) applied.
+
+    Args:
+        named: the `scenario` value as written.
+        base_file: where it points, resolved against the naming file's folder.
+        overrides: the fixed overrides; `run.master_seed` and `run.replicate_count` are refused.
+        shown: the naming file, as messages show it.
+
+    Raises:
+        InputError: the scenario is missing or invalid, or an override is reserved or invalid.
+    """
     if not base_file.is_file():
         raise InputError(
             [
@@ -128,13 +148,12 @@ def _load_base(spec: ExperimentSpec, base_file: Path, shown: str) -> Scenario:
                     shown,
                     "scenario",
                     f"names a scenario file that does not exist (looked for {base_file})",
-                    spec.scenario,
+                    named,
                     True,
                 )
             ]
         )
     base = load_scenario(base_file)
-    overrides = flatten(spec.overrides)
     problems = []
     for key in overrides:
         if key in RESERVED_PATHS:
@@ -164,7 +183,33 @@ def _load_base(spec: ExperimentSpec, base_file: Path, shown: str) -> Scenario:
                 for p in error.problems
             ]
         ) from None
-    return with_overrides(base, {"run.master_seed": spec.master_seed, "run.replicate_count": spec.replicates})
+    return base
+
+
+def posterior_conflicts(base: Scenario, paths: dict[str, str], shown: str) -> list[Problem]:
+    """Varied parameters the base scenario's posterior draws (every draw would replace their values).
+
+    Args:
+        base: the base scenario.
+        paths: scenario paths by the file's key that names them.
+        shown: the file, as messages show it.
+    """
+    if not base.posterior.file:
+        return []
+    drawn = set(load_posterior(base.posterior.file).paths)
+    return [
+        Problem(
+            shown,
+            key,
+            f"is drawn from the base scenario's posterior ({base.posterior.file}), so each replicate would "
+            "replace the value set here; expected a parameter the posterior does not draw, or a base "
+            "scenario without [posterior]",
+            path,
+            True,
+        )
+        for key, path in paths.items()
+        if path in drawn
+    ]
 
 
 def _check_points(experiment: Experiment, shown: str) -> list[Scenario]:
@@ -199,11 +244,12 @@ def _check_points(experiment: Experiment, shown: str) -> list[Scenario]:
     return scenarios
 
 
-def _explain(error: dict, file: str) -> Problem:
+def explain_schema_error(error: dict, file: str, root: type[BaseModel]) -> Problem:
+    """A pydantic error of a file validated against `root` as a problem naming key, value and expectation."""
     loc = [str(part) for part in error["loc"]]
     key_path = ".".join(loc)
     kind = error["type"]
-    owner, key = _owner(loc)
+    owner, key = _owner(loc, root)
     if kind == "extra_forbidden":
         valid = list(owner.model_fields) if owner else []
         close = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
@@ -225,9 +271,9 @@ def _explain(error: dict, file: str) -> Problem:
     return Problem(file, key_path, message, error["input"], True)
 
 
-def _owner(loc: list[str]) -> tuple[type[BaseModel] | None, str]:
-    """The experiment schema class holding the key at `loc`, skipping table names."""
-    owner: type[BaseModel] | None = ExperimentSpec
+def _owner(loc: list[str], root: type[BaseModel]) -> tuple[type[BaseModel] | None, str]:
+    """The schema class under `root` holding the key at `loc`, skipping table names."""
+    owner: type[BaseModel] | None = root
     index = 0
     while index < len(loc) - 1 and owner is not None:
         field = owner.model_fields.get(loc[index])

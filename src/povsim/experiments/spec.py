@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from povsim.scenario import InputError, Problem, Scenario
-from povsim.scenario.loading import with_overrides
+from povsim.scenario.loading import scenario_values, with_overrides
 
 if TYPE_CHECKING:
     from povsim.experiments.designs import Design
@@ -152,7 +152,7 @@ class Experiment:
 
     def base_hash(self) -> str:
         """A fingerprint of the base scenario's values, leaving out `run.replicate_count` (see `identity`)."""
-        values = self.base.model_dump(mode="json")
+        values = scenario_values(self.base)
         values["run"].pop("replicate_count", None)
         return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 

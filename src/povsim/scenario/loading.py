@@ -17,12 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from povsim.posterior import PosteriorFileError, load_posterior, parameter_ranges
 from povsim.scenario.errors import InputError, Problem, problem
 from povsim.scenario.schema import Scenario
 
 SIMULATION_START = dt.date(2022, 1, 1)
 FIRST_REVIEW_DATE = dt.date(2021, 12, 31)
 COMMAND_LINE = "--set"
+POSTERIOR_KEY = "posterior.file"
 MAX_NON_WORKING_AGE_SHARE = 0.9
 # Smallest non-zero instrument budget and unit amount taken to be in VND (smaller ones are
 # almost certainly written in millions or billions).
@@ -151,7 +153,18 @@ def load_scenario(
         key = key.replace("__", ".")
         set_dotted(data, key, value)
         origins[key] = COMMAND_LINE
+    resolve_posterior_file(data, origins)
     return validate_scenario(data, origins, top)
+
+
+def resolve_posterior_file(data: dict, origins: dict[str, str]) -> None:
+    """Make `posterior.file` absolute: relative to the file that names it (the working folder for --set)."""
+    table = data.get("posterior")
+    if not isinstance(table, dict) or not isinstance(table.get("file"), str) or not table["file"]:
+        return
+    origin = origins.get(POSTERIOR_KEY, COMMAND_LINE)
+    folder = Path.cwd() if origin == COMMAND_LINE else Path(origin).parent
+    table["file"] = str((folder / table["file"]).resolve())
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
@@ -182,6 +195,62 @@ def check_consistency(scenario: Scenario, origins: dict[str, str], top: str) -> 
     check_population(scenario, origins, top)
     check_instruments(scenario, origins, top)
     check_disasters(scenario, origins, top)
+    check_posterior(scenario, origins, top)
+
+
+def check_posterior(scenario: Scenario, origins: dict[str, str], top: str) -> None:
+    """A named posterior must be readable, with valid values for parameters nothing else sets."""
+    file = scenario.posterior.file
+    if not file:
+        return
+    where = origins.get(POSTERIOR_KEY, top)
+    try:
+        sample = load_posterior(file)
+    except PosteriorFileError as error:
+        raise problem(
+            where, POSTERIOR_KEY, f"{error}; expected a posterior.parquet from povsim calibrate", file
+        ) from None
+    problems = []
+    for path, (low, high) in parameter_ranges(sample).items():
+        reason = _out_of_range(path, low, high)
+        if reason:
+            problems.append(Problem(where, POSTERIOR_KEY, f"draws {path}, which {reason}", file, True))
+        setter = origins.get(path)
+        if setter is not None and (setter == COMMAND_LINE or Path(setter).suffix == ".toml"):
+            problems.append(
+                Problem(
+                    setter,
+                    path,
+                    f"is drawn from the posterior {file} (named by {where}), so this value would be replaced "
+                    "in every replicate; expected no value here, or no [posterior]",
+                    _dotted_value(scenario, path),
+                    True,
+                )
+            )
+    if problems:
+        raise InputError(problems)
+
+
+def _out_of_range(path: str, low: float, high: float) -> str | None:
+    """Why values from `low` to `high` do not fit the scenario field at `path`, or None if they do."""
+    owner, name = _field_owner(path.split("."))
+    if owner is None or name not in owner.model_fields:
+        return "is not a scenario parameter"
+    field = owner.model_fields[name]
+    if field.annotation is not float:
+        return "is not a real-valued scenario parameter"
+    for rule in field.metadata:
+        ge, le = getattr(rule, "ge", None), getattr(rule, "le", None)
+        if (ge is not None and low < ge) or (le is not None and high > le):
+            return f"takes values {low:g} to {high:g}, outside its valid range"
+    return None
+
+
+def _dotted_value(scenario: Scenario, path: str) -> Any:
+    node: Any = scenario
+    for part in path.split("."):
+        node = getattr(node, part, None)
+    return node
 
 
 def check_instruments(scenario: Scenario, origins: dict[str, str], top: str) -> None:
@@ -327,9 +396,21 @@ def check_dates(scenario: Scenario, origins: dict[str, str], top: str) -> None:
         )
 
 
+def scenario_values(scenario: Scenario) -> dict[str, Any]:
+    """Every value of a scenario as JSON types, without an empty `[posterior]`.
+
+    Scenarios without a posterior keep the fingerprints they had before posteriors existed,
+    so earlier result folders still resume and compare.
+    """
+    values = scenario.model_dump(mode="json")
+    if not values["posterior"]["file"]:
+        del values["posterior"]
+    return values
+
+
 def scenario_hash(scenario: Scenario) -> str:
     """A stable fingerprint of every parameter value, for manifests and result stores."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+    canonical = json.dumps(scenario_values(scenario), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -399,6 +399,19 @@ class Standards(Section):
     )
 
 
+class Posterior(Section):
+    """Parameter uncertainty from a calibration: each replicate draws a parameter set from a posterior."""
+
+    file: str = param(
+        "",
+        description=(
+            "posterior sample written by `povsim calibrate` (Parquet), relative to the scenario file that "
+            "names it; each replicate runs with a parameter set drawn from it by weight; empty: none"
+        ),
+        source="povsim calibrate (experiments/calibration.toml, docs/calibration.md)",
+    )
+
+
 class Scenario(BaseModel):
     """A complete, validated scenario: everything one run of the model depends on."""
 
@@ -423,6 +436,7 @@ class Scenario(BaseModel):
     living_conditions: LivingConditions = LivingConditions()
     review: Review = Review()
     standards: Standards = Standards()
+    posterior: Posterior = Posterior()
 
     @property
     def district_scale(self) -> float:

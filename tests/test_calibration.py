@@ -1,0 +1,339 @@
+"""Calibration: priors, the ABC-SMC sampler on a problem with a known posterior, determinism, resume.
+
+The sampler is tested against a stand-in simulator whose "end-2024 rate" is one parameter
+plus Gaussian noise, so the exact posterior is known (Gaussian, for a flat prior wide enough)
+and runs take microseconds; the real model's calibration is run by the CLI tests.
+"""
+
+from __future__ import annotations
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import integrate
+
+from conftest import ROOT, write
+from povsim.calibration import load_calibration
+from povsim.calibration.abc import importance_weights, prior_density
+from povsim.calibration.fit import BlockStore, run_abc, run_generation
+from povsim.calibration.spec import Prior
+from povsim.cli import main
+from povsim.experiments.executors import ExecutorHandle, InlineExecutor
+from povsim.model import replicate_seed
+from povsim.runner import RunResult
+
+NOISE_SD = 0.01
+OBSERVED = 0.10
+
+CALIBRATION = f"""
+name = "toy"
+scenario = "{ROOT / "scenarios" / "baseline.toml"}"
+master_seed = 11
+
+[overrides]
+run.household_count = 1_000
+calendar.end_date = 2024-12-31
+
+[priors.growth]
+path = "economy.nominal_income_growth_per_year"
+low = 0.03
+high = 0.20
+source = "test"
+
+[priors.noise]
+path = "economy.monthly_income_noise_log_sd"
+low = 0.05
+high = 0.30
+source = "test: does not enter the stand-in simulator, so it must stay at its prior"
+
+[moments.rate]
+path = "review:2024:poor_or_near_poor_rate"
+observed = {OBSERVED}
+tolerance = {NOISE_SD}
+source = "test"
+
+[moments.held_out]
+path = "review:2024:poor_rate"
+observed = 0.05
+tolerance = 0.01
+role = "validation"
+source = "test"
+
+[abc]
+particles = 300
+initial_draws_per_particle = 3
+epsilon_quantile = 0.5
+final_epsilon = 0.25
+max_generations = 12
+min_acceptance_rate = 0.0
+batch_size = 25
+"""
+
+
+def stand_in(scenario, replicate: int) -> RunResult:
+    """A simulator with a known likelihood: rate = growth + N(0, NOISE_SD), seeded by the replicate."""
+    rng = np.random.default_rng(replicate_seed(scenario.run.master_seed, replicate))
+    rate = scenario.economy.nominal_income_growth_per_year + NOISE_SD * rng.standard_normal()
+    reviews = [{"year": 2024, "poor_or_near_poor_rate": rate, "poor_rate": rate / 2}]
+    return RunResult(replicate, 0, (replicate,), reviews, [], [], 0.0)
+
+
+@pytest.fixture
+def toy(tmp_path):
+    return load_calibration(write(tmp_path / "toy.toml", CALIBRATION))
+
+
+@pytest.fixture
+def small_toy(tmp_path):
+    """The toy with fewer particles and generations, for tests of bookkeeping rather than statistics."""
+    text = CALIBRATION.replace("particles = 300", "particles = 60").replace(
+        "max_generations = 12", "max_generations = 4"
+    )
+    return load_calibration(write(tmp_path / "small.toml", text))
+
+
+def inline() -> ExecutorHandle:
+    return ExecutorHandle(InlineExecutor(), 1, "in-process")
+
+
+def fit(calibration, out: Path, handle: ExecutorHandle | None = None):
+    return run_abc(calibration, out, handle or inline(), lambda _: None, stand_in)
+
+
+@pytest.mark.parametrize(
+    ("kind", "low", "high", "mean", "sd"),
+    [
+        ("uniform", 0.1, 0.5, None, None),
+        ("loguniform", 0.002, 0.02, None, None),
+        ("normal", 0.0, 1.0, 0.3, 0.2),
+    ],
+)
+def test_priors_map_to_the_unit_interval_and_have_unit_mass(kind, low, high, mean, sd):
+    prior = Prior("p", "x", kind, low, high, mean, sd)
+    values = np.linspace(low, high, 7)
+    assert_allclose(prior.from_unit(prior.to_unit(values)), values, rtol=1e-12)
+    mass, _ = integrate.quad(lambda u: prior.unit_density(np.array([u]))[0], 0.0, 1.0)
+    assert_allclose(mass, 1.0, rtol=1e-6)
+    assert prior.unit_density(np.array([-0.01, 1.01])).tolist() == [0.0, 0.0]
+    draws = prior.sample_unit(np.random.default_rng(0), 20_000)
+    assert draws.min() >= 0.0
+    assert draws.max() <= 1.0
+    if kind == "normal":
+        # The truncated normal's mean on the unit interval, by quadrature, against the draws.
+        expected, _ = integrate.quad(lambda u: u * prior.unit_density(np.array([u]))[0], 0.0, 1.0)
+        assert abs(draws.mean() - expected) < 4 * draws.std() / np.sqrt(len(draws))
+
+
+def test_importance_weights_undo_the_proposal(toy):
+    """Proposals from a narrow kernel around one particle are down-weighted where they crowd."""
+    rng = np.random.default_rng(1)
+    unit = rng.random((50, 2))
+    from povsim.calibration.abc import Population
+
+    previous = Population(
+        0, 1.0, unit, np.full(50, 1 / 50), np.ones(50), np.zeros((50, 2)), np.arange(50), 50, 0
+    )
+    weights = importance_weights(toy.priors, unit, previous)
+    assert weights.sum() == pytest.approx(1.0)
+    assert (weights > 0).all()
+    outside = np.array([[1.2, 0.5]])
+    assert prior_density(toy.priors, outside)[0] == 0.0
+
+
+def test_abc_smc_recovers_a_known_posterior(toy, tmp_path):
+    populations, reason = fit(toy, tmp_path / "out")
+    assert "final tolerance" in reason
+    last = populations[-1]
+    assert last.epsilon == pytest.approx(0.25)
+    w = last.weights
+    growth = toy.priors[0].from_unit(last.unit[:, 0])
+    ess = last.effective_sample_size()
+    # Exact ABC posterior of growth: N(observed, sd^2 + (eps*tol)^2/3) (flat prior, uniform window).
+    sd = np.sqrt(NOISE_SD**2 + (0.25 * NOISE_SD) ** 2 / 3)
+    mean = np.sum(w * growth)
+    spread = np.sqrt(np.sum(w * (growth - mean) ** 2))
+    assert abs(mean - OBSERVED) < 4 * sd / np.sqrt(ess)
+    assert abs(spread / sd - 1) < 4 / np.sqrt(2 * ess)
+    # The parameter the simulator ignores keeps its prior: uniform on the unit interval.
+    noise = last.unit[:, 1]
+    assert abs(np.sum(w * noise) - 0.5) < 4 * np.sqrt(1 / 12) / np.sqrt(ess)
+    # Every accepted particle met every generation's tolerance, and tolerances fell.
+    for population in populations:
+        assert (population.distances <= population.epsilon + 1e-12).all()
+    epsilons = [p.epsilon for p in populations]
+    assert epsilons == sorted(epsilons, reverse=True)
+
+
+def test_the_posterior_does_not_depend_on_workers_or_completion_order(small_toy, tmp_path):
+    first, _ = fit(small_toy, tmp_path / "inline")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        second, _ = fit(small_toy, tmp_path / "threads", ExecutorHandle(pool, 3, "threads"))
+    assert len(first) == len(second)
+    for a, b in zip(first, second, strict=True):
+        assert_array_equal(a.unit, b.unit)
+        assert_array_equal(a.weights, b.weights)
+        assert a.proposed == b.proposed
+
+
+def test_a_killed_fit_resumes_from_its_blocks_with_the_same_numbers(small_toy, tmp_path):
+    toy = small_toy
+    whole, _ = fit(toy, tmp_path / "whole")
+    partial = tmp_path / "partial"
+    shutil.copytree(tmp_path / "whole", partial)
+    store = BlockStore(partial)
+    # As if killed during generation 2: its generation file, later ones, and half its blocks are gone.
+    for generation in range(2, len(whole)):
+        store.generation_path(generation).unlink()
+    blocks = sorted(store.block_path(2, 0).parent.glob("block_*.parquet"))
+    for path in blocks[len(blocks) // 2 :]:
+        path.unlink()
+    for generation in range(3, len(whole)):
+        shutil.rmtree(store.block_path(generation, 0).parent)
+    calls = []
+
+    def counting(scenario, replicate):
+        calls.append(replicate)
+        return stand_in(scenario, replicate)
+
+    resumed, _ = run_abc(toy, partial, inline(), lambda _: None, counting)
+    for a, b in zip(whole, resumed, strict=True):
+        assert_array_equal(a.unit, b.unit)
+        assert_array_equal(a.weights, b.weights)
+    # The blocks kept were not simulated again.
+    kept = {
+        int(s)
+        for path in blocks[: len(blocks) // 2]
+        for s in pq.read_table(path).column("simulation").to_pylist()
+    }
+    assert kept
+    assert not kept & set(calls)
+
+
+def test_generation_zero_keeps_the_closest_prior_draws(toy, tmp_path):
+    population = run_generation(toy, BlockStore(tmp_path), inline(), None, 0, stand_in)
+    assert len(population.weights) == toy.spec.abc.particles
+    assert population.proposed == toy.spec.abc.particles * toy.spec.abc.initial_draws_per_particle
+    assert population.distances.max() == pytest.approx(population.epsilon)
+    everything = np.concatenate(
+        [
+            pq.read_table(p).column("distance").to_numpy()
+            for p in sorted((tmp_path / "abc").rglob("block_*.parquet"))
+        ]
+    )
+    assert np.sum(everything[: population.proposed] <= population.epsilon) == len(population.weights)
+
+
+def test_failed_runs_are_rejected_not_fatal(toy, tmp_path):
+    def failing(scenario, replicate):
+        if replicate % 7 == 0:
+            raise RuntimeError("boom")
+        return stand_in(scenario, replicate)
+
+    population = run_generation(toy, BlockStore(tmp_path), inline(), None, 0, failing)
+    assert population.failed > 0
+    assert np.isfinite(population.distances).all()
+    assert not set(population.simulations.tolist()) & {s for s in range(0, 10**6, 7)}
+
+
+TINY = f"""
+name = "tiny"
+description = "A calibration small enough for a test."
+scenario = "{ROOT / "scenarios" / "baseline.toml"}"
+master_seed = 3
+
+[overrides]
+run.household_count = 1_000
+calendar.end_date = 2024-12-31
+
+[priors.growth]
+path = "economy.nominal_income_growth_per_year"
+low = 0.03
+high = 0.2
+source = "test"
+
+[priors.job_finding]
+path = "economy.job_finding_prob_per_month"
+distribution = "loguniform"
+low = 0.01
+high = 0.08
+source = "test"
+
+[moments.rate_2024]
+path = "reviews.2024.poor_or_near_poor_rate"
+observed = 0.07
+tolerance = 0.01
+source = "test"
+
+[moments.electricity]
+path = "ledger.electricity_support.total.units"
+observed = 32959
+tolerance = 5000
+role = "validation"
+district_total = true
+source = "test"
+
+[screen]
+trajectories = 2
+replicates = 1
+
+[abc]
+particles = 10
+initial_draws_per_particle = 2
+max_generations = 2
+batch_size = 4
+
+[predictive]
+draws = 4
+"""
+
+
+def block_files(out: Path) -> list[Path]:
+    return sorted((out / "abc").rglob("block_*.parquet"))
+
+
+def test_calibrate_writes_posterior_and_report_and_resumes_without_rerunning(tmp_path, capsys):
+    from povsim.posterior import load_posterior
+
+    file = write(tmp_path / "tiny.toml", TINY)
+    out = tmp_path / "out"
+    assert main(["calibrate", str(file), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    sample = load_posterior(out / "posterior.parquet")
+    assert sample.paths == ("economy.nominal_income_growth_per_year", "economy.job_finding_prob_per_month")
+    assert len(sample.weights) == 10
+    assert sample.weights.sum() == pytest.approx(1.0)
+    assert sample.metadata["povsim.calibration"] == "tiny"
+    for name in (
+        "report.html",
+        "figures/predictive_paths.png",
+        "figures/marginals.png",
+        "figures/checks.png",
+        "tables/posterior_summary.csv",
+        "tables/checks.csv",
+        "tables/moments.csv",
+        "tables/screen.csv",
+    ):
+        assert (out / "report" / name).is_file(), name
+    page = (out / "report" / "report.html").read_text()
+    assert "data:image/png;base64," in page
+    assert "electricity" in page
+    moments = pq.read_table(out / "report" / "predictive.parquet").to_pandas()
+    assert set(moments["kind"]) == {"posterior", "prior"}
+    assert (moments["poor_or_near_poor_rate_2024"].between(0, 1)).all()
+
+    # A second run without --resume refuses; with --resume it simulates nothing new.
+    assert main(["calibrate", str(file), "--out", str(out), "--workers", "1", "--quiet"]) == 2
+    assert "already holds a calibration" in capsys.readouterr().err
+    before = {p: p.stat().st_mtime_ns for p in block_files(out)}
+    assert main(["calibrate", str(file), "--out", str(out), "--workers", "1", "--quiet", "--resume"]) == 0
+    assert {p: p.stat().st_mtime_ns for p in block_files(out)} == before
+    assert_array_equal(load_posterior(out / "posterior.parquet").values, sample.values)
+
+    # Another calibration cannot resume into this folder.
+    other = write(tmp_path / "other.toml", TINY.replace("high = 0.2", "high = 0.25"))
+    assert main(["calibrate", str(other), "--out", str(out), "--workers", "1", "--resume"]) == 2
+    assert "with other settings" in capsys.readouterr().err
