@@ -40,10 +40,13 @@ def advance_year(
     )
 
     draws = rng.random((state.lacks.shape[1] + 3, state.count))
-    lacks = state.lacks
-    remedied = lacks & (improve[:, None] > draws[:-3].T)
-    lapsed = ~lacks & (c.worsen_prob_per_year > draws[:-3].T)
-    lacks ^= remedied | lapsed
+    # Conditions x households, the layout of the draws: about 3x faster than comparing
+    # against the transposed draws.
+    lacking = np.ascontiguousarray(state.lacks.T)
+    condition_draws = draws[:-3]
+    changed = lacking & (improve > condition_draws)  # remedied
+    changed |= ~lacking & (c.worsen_prob_per_year > condition_draws)  # or lapsed
+    state.lacks ^= changed.T
 
     upgrade = (state.house_type < TOP_HOUSE_TYPE) & (draws[-3] < improve)
     decay = ~upgrade & (state.house_type > 0) & (draws[-2] < c.worsen_prob_per_year)

@@ -22,7 +22,7 @@ from povsim.economy import PRODUCTS, MarketConditions, earn, settle_month, trend
 from povsim.households import Household
 from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
 from povsim.population import synthesize
-from povsim.review import measure, record_review, standard_counterfactuals
+from povsim.review import measure, record_review, share_true, standard_counterfactuals
 from povsim.sampling import chance_indices
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
@@ -347,7 +347,7 @@ def _share_below_line_this_month(model: PovertyModel) -> float:
     """Share of households whose income this month is at or below the line of the lists in force."""
     state = model.households
     line = model.list_standard.income_line(state.urban)
-    return float((state.income_vnd_per_person_month <= line).mean())
+    return share_true(state.income_vnd_per_person_month <= line)
 
 
 MODEL_REPORTERS = {
@@ -355,7 +355,7 @@ MODEL_REPORTERS = {
     "month": lambda m: m.month,
     "mean_income_vnd_per_person_month": lambda m: float(m.households.income_vnd_per_person_month.mean()),
     "share_below_line_this_month": _share_below_line_this_month,
-    "ill_household_share": lambda m: float((m.households.illness_months_left > 0).mean()),
+    "ill_household_share": lambda m: share_true(m.households.illness_months_left > 0),
     "new_illnesses": lambda m: m.month_events.illnesses,
     "workers_lost": lambda m: m.month_events.workers_lost,
     "herds_hit_by_disease": lambda m: m.month_events.herds_hit,
@@ -367,8 +367,8 @@ MODEL_REPORTERS = {
     "mean_savings_vnd": lambda m: float(m.households.savings_vnd.mean()),
     "mean_informal_debt_vnd": lambda m: float(m.households.informal_debt_vnd.mean()),
     "formal_debt_vnd": lambda m: float(m.households.formal_debt_vnd.sum()),
-    "short_household_share": lambda m: float(m.households.short_this_month.mean()),
-    "households_abroad": lambda m: int(m.households.abroad.sum()),
+    "short_household_share": lambda m: share_true(m.households.short_this_month),
+    "households_abroad": lambda m: int(np.count_nonzero(m.households.abroad)),
     "program_spending_vnd": lambda m: m.month_events.program_spending_vnd,
     "poor_rate": lambda m: m.latest_review["poor_rate"],
     "near_poor_rate": lambda m: m.latest_review["near_poor_rate"],

@@ -229,7 +229,11 @@ def choose_deprivations(
     with np.errstate(divide="ignore"):
         keys = np.log(weights) + rng.gumbel(size=(n, len(CHOSEN_INDICATORS)))
     keys[~applicable] = -np.inf
-    rank = np.argsort(np.argsort(-keys, axis=1), axis=1)
+    order = np.argsort(-keys, axis=1)
+    # Each indicator's rank: the inverse of the permutation `order` (what a second argsort
+    # would give, without sorting again).
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[1]), axis=1)
     return rank < still_needed[:, None]
 
 

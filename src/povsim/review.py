@@ -52,6 +52,17 @@ def measure(
     return mean_income * error, deprived
 
 
+def deprivation_counts(deprived: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
+    """Each household's number of deprivations: the row sums of `deprived`, as `sum(axis=1)`.
+
+    Adding the few indicator columns is several times faster than numpy's row reduction.
+    """
+    counts = np.zeros(deprived.shape[0], dtype)
+    for column in deprived.T:
+        counts += column
+    return counts
+
+
 def record_review(
     state: HouseholdState,
     standard: PovertyStandard,
@@ -60,7 +71,8 @@ def record_review(
     deprived: np.ndarray,
 ) -> dict[str, float | int | str]:
     """Classify every household, update its history, and return the review's figures."""
-    status = standard.classify(measured_income, deprived.sum(axis=1), state.urban)
+    counts = deprivation_counts(deprived, np.int64)
+    status = standard.classify(measured_income, counts, state.urban)
     poor_now = status == Status.POOR
     reviewed_before = state.status != NO_STATUS
     poor_before = state.status == Status.POOR
@@ -83,21 +95,26 @@ def record_review(
         "relapsed": int(relapsed.sum()),
         "newly_poor": int(newly_poor.sum()),
         "mean_measured_income_vnd_per_person_month": float(measured_income.mean()),
-        "mean_deprivation_count": float(deprived.sum(axis=1).mean()),
+        "mean_deprivation_count": float(counts.mean()),
     }
     for group in RATE_GROUPS:
         members = np.ones(state.count, bool) if group == "all" else state.ethnic_minority
         record.update(status_rates(status[members], "" if group == "all" else f"{group}_"))
-    in_force = dict(zip(standard.indicators, deprived.mean(axis=0), strict=True))
+    in_force = dict(zip(standard.indicators, map(share_true, deprived.T), strict=True))
     for name in INDICATORS:
         record[f"deprived_{name}"] = float(in_force.get(name, np.nan))
     return record
 
 
+def share_true(mask: np.ndarray) -> float:
+    """`float(mask.mean())` of a boolean array, computed by counting: the same value, faster."""
+    return float(np.count_nonzero(mask) / mask.size)
+
+
 def status_rates(status: np.ndarray, prefix: str) -> dict[str, float | int]:
     """Households and poor, near-poor, combined and average-living rates among `status`."""
     count = len(status)
-    share = (lambda mask: float(mask.mean())) if count else (lambda mask: float("nan"))
+    share = share_true if count else (lambda mask: float("nan"))
     poor = status == Status.POOR
     near = status == Status.NEAR_POOR
     return {
@@ -153,7 +170,7 @@ def standard_counterfactuals(
         `<rate>_under_<yardstick>` for the poor, near-poor and combined rates.
     """
     scored = dict(zip(standard.indicators, deprived.T, strict=True))
-    in_force_count = deprived.sum(axis=1, dtype=np.int16)
+    in_force_count = deprivation_counts(deprived, np.int16)
     record: dict[str, float] = {}
     for suffix, other in counterfactual_standards(scenario).items():
         # The review's own count, less the indicators the other standard drops, plus those it adds.

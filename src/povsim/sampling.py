@@ -8,6 +8,8 @@ draw of the stream unchanged (common random numbers), and a month costs O(events
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 NO_ONE = np.empty(0, dtype=np.intp)
@@ -32,6 +34,17 @@ def thinned_indices(rng: np.random.Generator, probs: np.ndarray, bound: float) -
 
     The number of uniforms drawn depends on the candidates only, not on `probs`.
     """
-    candidates = chance_indices(rng, len(probs), bound)
-    keep = rng.random(candidates.size) * bound < probs[candidates]
+    return thinned_rows(rng, len(probs), bound, probs.__getitem__)
+
+
+def thinned_rows(
+    rng: np.random.Generator, count: int, bound: float, probs_at: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """`thinned_indices` with the chances computed for the candidates only.
+
+    `probs_at(rows)` returns the chances of the given rows; the draws are the same as
+    `thinned_indices` makes with the chances of every unit, which need not be computed.
+    """
+    candidates = chance_indices(rng, count, bound)
+    keep = rng.random(candidates.size) * bound < probs_at(candidates)
     return candidates[keep]

@@ -14,7 +14,7 @@ import numpy as np
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
 from povsim.households import NOT_LEAVING, HouseholdState
-from povsim.sampling import chance_indices, thinned_indices
+from povsim.sampling import chance_indices, thinned_rows
 from povsim.scenario.schema import Scenario
 from povsim.standards import Status
 
@@ -153,12 +153,18 @@ def change_jobs(
     """Wage workers lose regular work; jobless members find it (more often if trained)."""
     s, e = scenario.shocks, scenario.economy
     table = any_of_table(s.job_loss_prob_per_month)
-    workers = np.minimum(state.wage_workers, MAX_COUNTED_MEMBERS)
-    losers = thinned_indices(rng, table[workers], table[-1])
     multiplier = max(training_multiplier, 1.0)
     bound = min(e.job_finding_prob_per_month * multiplier, 1.0)
-    find_prob = np.where(state.trained, bound, e.job_finding_prob_per_month)
-    finders = thinned_indices(rng, find_prob, bound)
+
+    def loss_prob(rows: np.ndarray) -> np.ndarray:
+        return table[np.minimum(state.wage_workers[rows], MAX_COUNTED_MEMBERS)]
+
+    def find_prob(rows: np.ndarray) -> np.ndarray:
+        return np.where(state.trained[rows], bound, e.job_finding_prob_per_month)
+
+    # Chances are computed for the candidates of each draw only (`thinned_rows`).
+    losers = thinned_rows(rng, state.count, table[-1], loss_prob)
+    finders = thinned_rows(rng, state.count, bound, find_prob)
     lose = np.zeros(state.count, bool)
     lose[losers] = True
     find = np.zeros(state.count, bool)
@@ -183,24 +189,25 @@ def take_job(
     A household that has had wage work keeps its own wage level; one that never had it
     earns the district wage, plus the training premium if a member was trained.
     """
-    never_waged = who & (state.wage_vnd_per_worker_month <= 0)
+    rows = np.flatnonzero(who)
+    never_waged = rows[state.wage_vnd_per_worker_month[rows] <= 0]
     state.wage_vnd_per_worker_month[never_waged] = district_wage_vnd * np.where(
         state.trained[never_waged], 1.0 + trained_wage_premium, 1.0
     )
-    state.jobless -= who.astype(np.int16)
-    state.wage_workers += who.astype(np.int16)
+    state.jobless[rows] -= 1
+    state.wage_workers[rows] += 1
 
 
 def move_migrants(
     state: HouseholdState, scenario: Scenario, contract_months: int, rng: np.random.Generator
 ) -> None:
     """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
-    waiting = state.departure_in_months > 0
+    waiting = np.flatnonzero(state.departure_in_months > 0)
     state.departure_in_months[waiting] -= 1
-    leaving = state.departure_in_months == 0
+    leaving = np.flatnonzero(state.departure_in_months == 0)
     state.abroad_months_left[leaving] = contract_months
     state.departure_in_months[leaving] = NOT_LEAVING
-    state.jobless = np.where(leaving & (state.jobless > 0), state.jobless - 1, state.jobless).astype(np.int16)
+    state.jobless[leaving[state.jobless[leaving] > 0]] -= 1
     fired = chance_indices(rng, state.count, scenario.shocks.migrant_job_loss_prob_per_month)
     state.abroad_months_left[fired] = 0
 
@@ -347,5 +354,5 @@ def count_down(state: HouseholdState) -> None:
         "tuition_exempt_months_left",
     ):
         months = getattr(state, name)
-        np.subtract(months, 1, out=months, where=months > 0)
+        months -= months > 0  # faster than a masked subtraction (`where=`), same result
     state.crop_loss_share[state.crop_loss_months_left == 0] = 0.0
