@@ -12,8 +12,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, SCENARIOS
 
+from conftest import ROOT, SCENARIOS
 from povsim import load_scenario
 from povsim.calibration import load_calibration
 from povsim.cli import main

@@ -30,10 +30,13 @@ from povsim.runner import RunResult
 NOISE_SD = 0.01
 OBSERVED = 0.10
 
-CALIBRATION = f"""
-name = "toy"
+
+def header(name: str, master_seed: int) -> str:
+    """The start of a test calibration: the baseline to the end-2024 review, and a growth prior."""
+    return f"""
+name = "{name}"
 scenario = "{ROOT / "scenarios" / "baseline.toml"}"
-master_seed = 11
+master_seed = {master_seed}
 
 [overrides]
 run.household_count = 1_000
@@ -42,9 +45,14 @@ calendar.end_date = 2024-12-31
 [priors.growth]
 path = "economy.nominal_income_growth_per_year"
 low = 0.03
-high = 0.20
+high = 0.2
 source = "test"
+"""
 
+
+CALIBRATION = (
+    header("toy", 11)
+    + f"""
 [priors.noise]
 path = "economy.monthly_income_noise_log_sd"
 low = 0.05
@@ -73,6 +81,7 @@ max_generations = 12
 min_acceptance_rate = 0.0
 batch_size = 25
 """
+)
 
 
 def stand_in(scenario, replicate: int) -> RunResult:
@@ -240,22 +249,9 @@ def test_failed_runs_are_rejected_not_fatal(toy, tmp_path):
     assert not set(population.simulations.tolist()) & {s for s in range(0, 10**6, 7)}
 
 
-TINY = f"""
-name = "tiny"
-description = "A calibration small enough for a test."
-scenario = "{ROOT / "scenarios" / "baseline.toml"}"
-master_seed = 3
-
-[overrides]
-run.household_count = 1_000
-calendar.end_date = 2024-12-31
-
-[priors.growth]
-path = "economy.nominal_income_growth_per_year"
-low = 0.03
-high = 0.2
-source = "test"
-
+TINY = (
+    header("tiny", 3)
+    + """
 [priors.job_finding]
 path = "economy.job_finding_prob_per_month"
 distribution = "loguniform"
@@ -290,6 +286,7 @@ batch_size = 4
 [predictive]
 draws = 4
 """
+)
 
 
 def block_files(out: Path) -> list[Path]:

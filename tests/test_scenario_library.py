@@ -1,4 +1,4 @@
-"""The scenario library: small, commented overrides of the baseline that run to the end-2030 review."""
+"""The scenario library: small, commented overrides of the calibrated baseline, run to the end-2030 review."""
 
 import datetime as dt
 import tomllib
@@ -9,7 +9,6 @@ from conftest import SCENARIOS
 from povsim import load_scenario
 from povsim.policies import INSTRUMENT_IDS
 from povsim.runner import run_one
-from povsim.scenario.loading import with_overrides
 
 LIBRARY = (
     "program_continued",
@@ -35,14 +34,20 @@ def flat(data, prefix=""):
     return items
 
 
-def changes(name, baseline):
+@pytest.fixture(scope="module")
+def calibrated():
+    """The library's reference: the baseline with parameters drawn from the shipped posterior."""
+    return load_scenario(SCENARIOS / "calibrated.toml")
+
+
+def changes(name, reference):
     scenario = load_scenario(SCENARIOS / f"{name}.toml")
-    base, mine = flat(baseline.model_dump()), flat(scenario.model_dump())
+    base, mine = flat(reference.model_dump()), flat(scenario.model_dump())
     return {k: (base[k], mine[k]) for k in base if base[k] != mine[k] and k not in ("name", "description")}
 
 
 def test_the_library_is_complete():
-    files = {p.stem for p in SCENARIOS.glob("*.toml")} - {"baseline"}
+    files = {p.stem for p in SCENARIOS.glob("*.toml")} - {"baseline", "calibrated"}
     assert files == set(LIBRARY)
 
 
@@ -53,7 +58,7 @@ def test_each_file_is_a_small_commented_override_of_the_baseline(name):
     assert text.startswith("# ")
     assert "# Question:" in text
     data = tomllib.loads(text)
-    assert data["extends"] == "baseline.toml"
+    assert data["extends"] == "calibrated.toml"
     assert data["name"] == name
     assert len(data["description"].split()) >= 10
     assert len(flat(data)) <= 20
@@ -61,40 +66,43 @@ def test_each_file_is_a_small_commented_override_of_the_baseline(name):
     assert scenario.calendar.end_date >= dt.date(2030, 12, 31)
 
 
-def test_program_continued_is_the_baseline(baseline):
-    assert changes("program_continued", baseline) == {}
+def test_program_continued_is_the_calibrated_baseline(calibrated):
+    assert changes("program_continued", calibrated) == {}
 
 
-def test_program_ends_2025_stops_every_instrument(baseline):
-    found = changes("program_ends_2025", baseline)
+def test_program_ends_2025_stops_every_instrument(calibrated):
+    found = changes("program_ends_2025", calibrated)
     assert set(found) == {f"instruments.{i}.end_date" for i in INSTRUMENT_IDS}
     assert {new for _, new in found.values()} == {dt.date(2025, 12, 31)}
 
 
-def test_budget_cut_30_cuts_every_capped_budget_and_nothing_else(baseline):
-    found = changes("budget_cut_30", baseline)
-    capped = [i for i in INSTRUMENT_IDS if getattr(baseline.instruments, i).annual_budget_vnd is not None]
+def test_budget_cut_30_cuts_every_capped_budget_and_nothing_else(calibrated):
+    found = changes("budget_cut_30", calibrated)
+    capped = [i for i in INSTRUMENT_IDS if getattr(calibrated.instruments, i).annual_budget_vnd is not None]
     assert set(found) == {f"instruments.{i}.annual_budget_vnd" for i in capped}
     for old, new in found.values():
         assert new == pytest.approx(0.7 * old, rel=1e-12)
 
 
-def test_decree_07_kept_never_applies_decree_351(baseline):
-    found = changes("decree_07_kept", baseline)
+def test_decree_07_kept_never_applies_decree_351(calibrated):
+    found = changes("decree_07_kept", calibrated)
     assert list(found) == ["standards.decree_351_first_review_date"]
-    assert found["standards.decree_351_first_review_date"][1] > baseline.calendar.end_date
+    assert found["standards.decree_351_first_review_date"][1] > calibrated.calendar.end_date
 
 
 @pytest.mark.parametrize("name", [n for n in LIBRARY if n not in ("program_continued", "decree_07_kept")])
-def test_each_policy_scenario_changes_something(name, baseline):
-    assert changes(name, baseline)
+def test_each_policy_scenario_changes_something(name, calibrated):
+    assert changes(name, calibrated)
 
 
 @pytest.fixture(scope="module")
-def tiny_runs(small):
-    """Replicate 0 of the baseline and of every library scenario, 1,500 households, to the end-2030 review."""
+def tiny_runs():
+    """Replicate 0 of the calibrated baseline and of every library scenario, 1,500 households, to 2030.
+
+    Replicate 0 draws the same parameter set from the posterior in every one of them.
+    """
     sizes = {"run.household_count": 1500, "run.replicate_count": 1}
-    runs = {"baseline": run_one(with_overrides(small, sizes), 0)}
+    runs = {"calibrated": run_one(load_scenario(SCENARIOS / "calibrated.toml", sizes), 0)}
     for name in LIBRARY:
         runs[name] = run_one(load_scenario(SCENARIOS / f"{name}.toml", sizes), 0)
     return runs
@@ -117,16 +125,16 @@ def test_the_scenarios_do_what_they_say(tiny_runs):
         return sum(row[column] for row in tiny_runs[name].monthly)
 
     assert spent("program_ends_2025", years=range(2026, 2031)) == 0
-    assert spent("program_ends_2025", years=range(2022, 2026)) == spent("baseline", years=range(2022, 2026))
-    for a, b in zip(tiny_runs["program_continued"].reviews, tiny_runs["baseline"].reviews, strict=True):
+    assert spent("program_ends_2025", years=range(2022, 2026)) == spent("calibrated", years=range(2022, 2026))
+    for a, b in zip(tiny_runs["program_continued"].reviews, tiny_runs["calibrated"].reviews, strict=True):
         assert a == pytest.approx(b, nan_ok=True)
     assert monthly("climate_stress", "disaster_households_hit") > 1.5 * monthly(
-        "baseline", "disaster_households_hit"
+        "calibrated", "disaster_households_hit"
     )
-    assert monthly("labour_export_push", "households_abroad") > 2 * monthly("baseline", "households_abroad")
-    assert spent("insurance_housing_first", "health_insurance") > spent("baseline", "health_insurance")
-    assert spent("livelihoods_first", "livestock_support") > 2 * spent("baseline", "livestock_support")
-    assert spent("near_poor_and_escaped", "electricity_support") > spent("baseline", "electricity_support")
-    assert spent("new_standard_extra_support", "health_insurance") > spent("baseline", "health_insurance")
+    assert monthly("labour_export_push", "households_abroad") > 2 * monthly("calibrated", "households_abroad")
+    assert spent("insurance_housing_first", "health_insurance") > spent("calibrated", "health_insurance")
+    assert spent("livelihoods_first", "livestock_support") > 2 * spent("calibrated", "livestock_support")
+    assert spent("near_poor_and_escaped", "electricity_support") > spent("calibrated", "electricity_support")
+    assert spent("new_standard_extra_support", "health_insurance") > spent("calibrated", "health_insurance")
     kept = tiny_runs["decree_07_kept"].reviews
     assert {r["standard"] for r in kept} == {"Decree 07/2021/ND-CP"}

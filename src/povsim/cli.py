@@ -265,12 +265,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
             command=["povsim", *args.argv],
         )
     except KeyboardInterrupt:
-        print(
-            f"povsim: interrupted; the simulations finished so far are kept in {out}{os.sep}: "
-            "run the same command with --resume to go on",
-            file=sys.stderr,
-        )
-        return 130
+        return interrupted(out, "simulations")
     if not args.quiet:
         last = done.populations[-1]
         print(
@@ -390,12 +385,7 @@ def command_sweep(args: argparse.Namespace) -> int:
             command=["povsim", *args.argv],
         )
     except KeyboardInterrupt:
-        print(
-            f"povsim: interrupted; the runs finished so far are kept in {out}{os.sep}: "
-            "run the same command with --resume to go on",
-            file=sys.stderr,
-        )
-        return 130
+        return interrupted(out, "runs")
     except WorkerLost as error:
         print(f"povsim: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -417,6 +407,16 @@ def command_sweep(args: argparse.Namespace) -> int:
         print("povsim: error: every run failed; see the errors above", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
+
+
+def interrupted(out: Path, what: str) -> int:
+    """Say that a resumable command was interrupted and how to go on; return the exit code."""
+    print(
+        f"povsim: interrupted; the {what} finished so far are kept in {out}{os.sep}: "
+        "run the same command with --resume to go on",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def print_sweep_headline(experiment: Experiment, report: SweepReport) -> None:

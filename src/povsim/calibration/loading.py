@@ -10,15 +10,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from povsim.calibration.spec import Calibration, CalibrationSpec, Moment, Prior, PriorSpec
 from povsim.experiments.loading import (
     FIRST_REVIEW_YEAR,
     IDENTIFIER_PATTERN,
-    NAME_PATTERN,
-    explain_schema_error,
     load_base_scenario,
+    validate_named,
 )
 from povsim.experiments.outcomes import check_outcomes
 from povsim.experiments.spec import RESERVED_PATHS, flatten
@@ -49,21 +46,7 @@ def load_calibration(path: str | Path) -> Calibration:
                 )
             ]
         )
-    try:
-        spec = CalibrationSpec.model_validate(data)
-    except ValidationError as error:
-        raise InputError([explain_schema_error(e, shown, CalibrationSpec) for e in error.errors()]) from None
-    problems: list[Problem] = []
-    if not NAME_PATTERN.match(spec.name):
-        problems.append(
-            Problem(
-                shown,
-                "name",
-                "expected letters, digits, '.', '_' or '-' (it names a folder)",
-                spec.name,
-                True,
-            )
-        )
+    spec, problems = validate_named(data, shown, CalibrationSpec)
     base_file = path.parent / spec.scenario
     base = load_base_scenario(spec.scenario, base_file, flatten(spec.overrides), shown)
     base = with_overrides(base, {"run.master_seed": spec.master_seed, "run.replicate_count": 1})

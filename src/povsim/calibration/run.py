@@ -82,7 +82,12 @@ def _calibrate(
 ) -> CalibrationReport:
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     session = {"started_utc": _now(), "command": command, "workers": workers, "software": software()}
-    manifest["sessions"].append(session)
+    for earlier in manifest["sessions"]:
+        if earlier.get("status") == "running":  # we hold the lock: that session was killed
+            earlier["status"] = "did not finish"
+    manifest["sessions"].append({**session, "status": "running"})
+    session = manifest["sessions"][-1]
+    write_json_atomic(out / MANIFEST, manifest)
     result = CalibrationReport(out)
 
     started = time.perf_counter()
@@ -118,7 +123,9 @@ def _calibrate(
         result.report_files = write_report(calibration, out, populations, reason, workers, say)
         result.seconds["report"] = time.perf_counter() - started
 
-    session.update(finished_utc=_now(), seconds={k: round(v, 1) for k, v in result.seconds.items()})
+    session.update(
+        status="complete", finished_utc=_now(), seconds={k: round(v, 1) for k, v in result.seconds.items()}
+    )
     manifest.update(
         status="complete",
         stop_reason=reason,

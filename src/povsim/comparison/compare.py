@@ -343,6 +343,7 @@ def scenario_table(results: list[ScenarioResult], baseline: str) -> pd.DataFrame
                 "last_year": result.years[-1],
                 "master_seed": result.master_seed,
                 "measure": result.measure,
+                "posterior": result.posterior,
                 "switch_year": switch_year(result) or "",
                 "panel": result.panel is not None,
                 "ledger": result.ledger is not None,

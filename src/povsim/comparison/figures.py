@@ -34,6 +34,10 @@ RATE_LABELS = {
 MEASURE_RATES = {"poor": "poor_rate", "poor_or_near_poor": "poor_or_near_poor_rate"}
 SEED_SOURCE = "Observed: Son Duong district, seed interview (Tuyen Quang newspaper, 2025)."
 UNCALIBRATED = "The baseline is not calibrated: read the levels as a demonstration, not a forecast."
+CALIBRATED = (
+    "Parameters drawn per replicate from the posterior of the 2021-2024 calibration "
+    "(docs/calibration.md); levels assume the fitted income growth continues."
+)
 YARDSTICK_LABELS = {
     "decree_07": ("Decree 07/2021 (old lines and indicators)", "#1b7837", "-"),
     "decree_351": ("Decree 351/2025 (new lines and indicators)", "#e08214", "-"),
@@ -59,6 +63,15 @@ def measure_rate(stored: Stored) -> str:
     return MEASURE_RATES.get(measure, "poor_or_near_poor_rate")
 
 
+def baseline_posterior(stored: Stored) -> str:
+    """The posterior file the baseline's replicates drew their parameters from ("" if none)."""
+    scenarios = stored.table("scenarios")
+    if "posterior" not in scenarios:
+        return ""
+    row = scenarios[scenarios["scenario"] == stored.baseline]
+    return str(row["posterior"].iloc[0]) if len(row) and isinstance(row["posterior"].iloc[0], str) else ""
+
+
 def source_note(stored: Stored, extra: str = "") -> str:
     """The footnote: what was simulated, at what size, and where observed figures come from."""
     scenarios = stored.table("scenarios")
@@ -69,7 +82,7 @@ def source_note(stored: Stored, extra: str = "") -> str:
     text = (
         f"Simulated: povsim, {size} households x {reps} replicates per scenario; lines are means over "
         f"replicates, shaded bands the 5-95 % range. Baseline: '{stored.baseline}'. {SEED_SOURCE} "
-        f"{UNCALIBRATED} {extra}"
+        f"{CALIBRATED if baseline_posterior(stored) else UNCALIBRATED} {extra}"
     )
     return "\n".join(textwrap.wrap(text.strip(), 190))
 

@@ -113,6 +113,11 @@ class ScenarioResult:
         return str(self.scenario.get("targets", {}).get("measure", "poor_or_near_poor"))
 
     @property
+    def posterior(self) -> str:
+        """The posterior file the run's replicates drew their parameters from ("" for none)."""
+        return str(self.scenario.get("posterior", {}).get("file", ""))
+
+    @property
     def replicates(self) -> list[int]:
         """The replicate indices present in the review table."""
         return sorted(int(r) for r in self.reviews["replicate"].unique())

@@ -222,7 +222,7 @@ def hazard_table(label: str, counters: dict[int, Counters]) -> pd.DataFrame:
             with np.errstate(invalid="ignore", divide="ignore"):
                 h = np.where(at_risk > 0, relapses / np.maximum(at_risk, 1), np.nan)
             hazards.append(h)
-            cumulative.append(1.0 - np.cumprod(1.0 - h[1:]))
+            cumulative.append(cumulative_relapse(h[1:], at_risk[1:]))
         for k in range(1, len(hazards[0]) if hazards else 0):
             at_risk = np.array([counters[r].at_risk[variant][k] for r in replicates], dtype=float)
             if not at_risk.any():
@@ -237,6 +237,17 @@ def hazard_table(label: str, counters: dict[int, Counters]) -> pd.DataFrame:
             row.update({f"cumulative_{key}": value for key, value in cum.items()})
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def cumulative_relapse(hazard: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier cumulative relapse by years since escape, for one replicate.
+
+    A year with nobody left at risk adds no relapse (the curve stays flat, as Kaplan-Meier
+    does after the last follow-up), so every replicate's curve is non-decreasing and so is
+    their mean; before anybody has been at risk the curve is undefined (NaN).
+    """
+    cumulative = 1.0 - np.cumprod(1.0 - np.nan_to_num(hazard, nan=0.0))
+    return np.where(np.cumsum(at_risk) > 0, cumulative, np.nan)
 
 
 def who_table(label: str, counters: dict[int, Counters]) -> pd.DataFrame:

@@ -63,21 +63,7 @@ def load_experiment(path: str | Path) -> Experiment:
                 )
             ]
         )
-    try:
-        spec = ExperimentSpec.model_validate(data)
-    except ValidationError as error:
-        raise InputError([explain_schema_error(e, shown, ExperimentSpec) for e in error.errors()]) from None
-    problems: list[Problem] = []
-    if not NAME_PATTERN.match(spec.name):
-        problems.append(
-            Problem(
-                shown,
-                "name",
-                "expected letters, digits, '.', '_' or '-' (it names a folder)",
-                spec.name,
-                True,
-            )
-        )
+    spec, problems = validate_named(data, shown, ExperimentSpec)
     base_file = path.parent / spec.scenario
     base = _load_base(spec, base_file, shown)
     kinds = parameter_kinds(spec, base, shown, problems)
@@ -127,6 +113,24 @@ def load_experiment(path: str | Path) -> Experiment:
 def _load_base(spec: ExperimentSpec, base_file: Path, shown: str) -> Scenario:
     base = load_base_scenario(spec.scenario, base_file, flatten(spec.overrides), shown)
     return with_overrides(base, {"run.master_seed": spec.master_seed, "run.replicate_count": spec.replicates})
+
+
+def validate_named[T: BaseModel](data: dict, shown: str, root: type[T]) -> tuple[T, list[Problem]]:
+    """A file's table validated against `root`, and a problem if its `name` cannot name a folder.
+
+    Raises:
+        InputError: the table does not fit the schema (every problem, with key, value and expectation).
+    """
+    try:
+        spec = root.model_validate(data)
+    except ValidationError as error:
+        raise InputError([explain_schema_error(e, shown, root) for e in error.errors()]) from None
+    problems = []
+    name = getattr(spec, "name", "")
+    if not NAME_PATTERN.match(name):
+        message = "expected letters, digits, '.', '_' or '-' (it names a folder)"
+        problems.append(Problem(shown, "name", message, name, True))
+    return spec, problems
 
 
 def load_base_scenario(named: str, base_file: Path, overrides: dict[str, Any], shown: str) -> Scenario:
