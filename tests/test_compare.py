@@ -377,4 +377,3 @@ rate_2030 = "reviews.2030.poor_or_near_poor_rate"
     assert "identical to the baseline" in page
     assert "No household panel" in page
     assert "The baseline is not calibrated" in page
-
