@@ -7,11 +7,14 @@ and runs take microseconds; the real model's calibration is run by the CLI tests
 
 from __future__ import annotations
 
+import random
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -26,6 +29,7 @@ from povsim.cli import main
 from povsim.experiments.executors import ExecutorHandle, InlineExecutor
 from povsim.model import replicate_seed
 from povsim.runner import RunResult
+from povsim.scenario import InputError
 
 NOISE_SD = 0.01
 OBSERVED = 0.10
@@ -139,19 +143,29 @@ def test_priors_map_to_the_unit_interval_and_have_unit_mass(kind, low, high, mea
 
 
 def test_importance_weights_undo_the_proposal(toy):
-    """Proposals from a narrow kernel around one particle are down-weighted where they crowd."""
-    rng = np.random.default_rng(1)
-    unit = rng.random((50, 2))
-    from povsim.calibration.abc import Population
+    """Proposals moved from ancestors skewed to one side, once weighted, are a sample of the prior."""
+    from povsim.calibration.abc import Population, _perturbed
 
-    previous = Population(
-        0, 1.0, unit, np.full(50, 1 / 50), np.ones(50), np.zeros((50, 2)), np.arange(50), 50, 0
-    )
-    weights = importance_weights(toy.priors, unit, previous)
+    rng = np.random.default_rng(1)
+    unit = rng.beta(2.0, 5.0, size=(200, 2))  # ancestors crowd the low end (mean 2/7)
+    weights = np.full(200, 1 / 200)
+    previous = Population(0, 1.0, unit, weights, np.ones(200), np.zeros((200, 2)), np.arange(200), 200, 0)
+    proposals = _perturbed(rng, previous, toy.priors, 3000)
+    weights = importance_weights(toy.priors, proposals, previous)
     assert weights.sum() == pytest.approx(1.0)
     assert (weights > 0).all()
-    outside = np.array([[1.2, 0.5]])
-    assert prior_density(toy.priors, outside)[0] == 0.0
+    assert prior_density(toy.priors, np.array([[1.2, 0.5]]))[0] == 0.0
+    ess = 1 / np.sum(weights**2)
+    assert ess > 300  # the proposals cover the prior's support, so the check below has power
+    # Both priors are uniform on the unit interval: mean 1/2, variance 1/12.
+    for column in range(2):
+        u = proposals[:, column]
+        mean = np.sum(weights * u)
+        variance = np.sum(weights * (u - mean) ** 2)
+        assert abs(mean - 0.5) < 4 * np.sqrt(1 / 12 / ess)
+        assert abs(variance - 1 / 12) < 4 * np.sqrt(1 / 80 - 1 / 144) / np.sqrt(ess)
+    # Unweighted, the proposals are far from the prior: the weights do the work.
+    assert abs(proposals[:, 0].mean() - 0.5) > 8 * np.sqrt(1 / 12 / len(proposals))
 
 
 def test_abc_smc_recovers_a_known_posterior(toy, tmp_path):
@@ -170,7 +184,10 @@ def test_abc_smc_recovers_a_known_posterior(toy, tmp_path):
     assert abs(spread / sd - 1) < 4 / np.sqrt(2 * ess)
     # The parameter the simulator ignores keeps its prior: uniform on the unit interval.
     noise = last.unit[:, 1]
-    assert abs(np.sum(w * noise) - 0.5) < 4 * np.sqrt(1 / 12) / np.sqrt(ess)
+    noise_mean = np.sum(w * noise)
+    assert abs(noise_mean - 0.5) < 4 * np.sqrt(1 / 12) / np.sqrt(ess)
+    noise_variance = np.sum(w * (noise - noise_mean) ** 2)
+    assert abs(noise_variance - 1 / 12) < 4 * np.sqrt(1 / 80 - 1 / 144) / np.sqrt(ess)
     # Every accepted particle met every generation's tolerance, and tolerances fell.
     for population in populations:
         assert (population.distances <= population.epsilon + 1e-12).all()
@@ -180,8 +197,16 @@ def test_abc_smc_recovers_a_known_posterior(toy, tmp_path):
 
 def test_the_posterior_does_not_depend_on_workers_or_completion_order(small_toy, tmp_path):
     first, _ = fit(small_toy, tmp_path / "inline")
+    chance = random.Random()  # unseeded on purpose: blocks finish in an unpredictable order
+
+    def jittered(scenario, replicate):
+        time.sleep(chance.random() * 0.002)
+        return stand_in(scenario, replicate)
+
     with ThreadPoolExecutor(max_workers=3) as pool:
-        second, _ = fit(small_toy, tmp_path / "threads", ExecutorHandle(pool, 3, "threads"))
+        second, _ = run_abc(
+            small_toy, tmp_path / "threads", ExecutorHandle(pool, 3, "threads"), print, jittered
+        )
     assert len(first) == len(second)
     for a, b in zip(first, second, strict=True):
         assert_array_equal(a.unit, b.unit)
@@ -334,3 +359,48 @@ def test_calibrate_writes_posterior_and_report_and_resumes_without_rerunning(tmp
     other = write(tmp_path / "other.toml", TINY.replace("high = 0.2", "high = 0.25"))
     assert main(["calibrate", str(other), "--out", str(out), "--workers", "1", "--resume"]) == 2
     assert "with other settings" in capsys.readouterr().err
+
+
+def test_the_simulation_budget_counts_every_generation(small_toy, tmp_path):
+    budget = 150
+    text = small_toy.text.replace("[abc]", f"[abc]\nmax_simulations = {budget}")
+    calibration = load_calibration(write(tmp_path / "budget.toml", text))
+    populations, reason = fit(calibration, tmp_path / "out")
+    used = sum(p.proposed for p in populations)
+    assert "max_simulations" in reason
+    assert budget <= used < budget + calibration.spec.abc.batch_size
+
+
+def test_a_fit_where_every_run_fails_stops_with_the_first_error(small_toy, tmp_path):
+    from povsim.calibration.abc import CalibrationFailed
+
+    def broken(scenario, replicate):
+        raise RuntimeError("the model broke")
+
+    with pytest.raises(CalibrationFailed, match="the model broke"):
+        run_generation(small_toy, BlockStore(tmp_path), inline(), None, 0, broken)
+
+
+def test_blocks_from_another_version_of_the_sampler_are_refused(small_toy, tmp_path):
+    fit(small_toy, tmp_path / "out")
+    store = BlockStore(tmp_path / "out")
+    store.generation_path(1).unlink()
+    path = store.block_path(1, 0)
+    table = pq.read_table(path)
+    column = table.column_names.index("unit.growth")
+    moved = table.set_column(column, "unit.growth", pa.array(table.column("unit.growth").to_numpy() * 0.5))
+    pq.write_table(moved, path)
+    with pytest.raises(InputError, match="proposals differ"):
+        fit(small_toy, tmp_path / "out")
+
+
+def test_a_target_the_runs_do_not_hold_is_reported_by_name(tmp_path, capsys):
+    text = TINY.replace(
+        'path = "reviews.2024.poor_or_near_poor_rate"', 'path = "reviews.2024.poor_or_near_poor_rte"'
+    )
+    file = write(tmp_path / "typo.toml", text)
+    assert main(["validate", str(file)]) == 0  # the path's syntax is fine; only runs can tell
+    assert main(["calibrate", str(file), "--out", str(tmp_path / "out"), "--workers", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"{file}: moments.rate_2024.path = 'reviews.2024.poor_or_near_poor_rte': names nothing" in err

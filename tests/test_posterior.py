@@ -181,3 +181,50 @@ rate = "reviews.2022.poor_rate"
     assert f"{experiment}: parameters.growth" in err
     assert "drawn from the base scenario's posterior" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_cannot_fix_a_drawn_parameter_in_its_overrides(tmp_path, three, capsys):
+    scenario = scenario_with(tmp_path, three)
+    experiment = write(
+        tmp_path / "fixed.toml",
+        f"""
+name = "s"
+scenario = "{scenario.name}"
+master_seed = 1
+replicates = 1
+[overrides]
+{GROWTH} = 0.05
+[design]
+method = "grid"
+[parameters.loans]
+path = "instruments.preferential_loans.amount_vnd_per_unit"
+levels = [40_000_000.0, 60_000_000.0]
+[outcomes]
+rate = "reviews.2022.poor_rate"
+""",
+    )
+    assert main(["validate", str(experiment)]) == 2
+    err = capsys.readouterr().err
+    assert f"{experiment}: overrides.{GROWTH}" in err
+    assert "drawn from the base scenario's posterior" in err
+
+
+def test_fingerprints_follow_the_posterior_contents_not_its_path(tmp_path, three):
+    from povsim.scenario import scenario_hash
+
+    first = scenario_hash(load_scenario(scenario_with(tmp_path, three)))
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    copy = moved / "posterior.parquet"
+    copy.write_bytes(three.read_bytes())
+    same_contents = scenario_hash(
+        with_overrides(load_scenario(scenario_with(tmp_path, three)), {"posterior.file": str(copy)})
+    )
+    assert same_contents == first
+    rewritten = posterior_file(copy, {"weight": [1.0], f"parameter.{GROWTH}": [0.07]})
+    assert (
+        scenario_hash(
+            with_overrides(load_scenario(scenario_with(tmp_path, three)), {"posterior.file": str(rewritten)})
+        )
+        != first
+    )

@@ -246,7 +246,11 @@ def command_run(args: argparse.Namespace) -> int:
 
 def command_calibrate(args: argparse.Namespace) -> int:
     """`povsim calibrate CALIBRATION`: screen, fit and report, resumably."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from povsim.calibration import calibrate, load_calibration
+    from povsim.calibration.abc import CalibrationFailed
+    from povsim.experiments import WorkerLost
     from povsim.experiments.executors import default_workers
 
     if args.workers is not None and args.workers < 1:
@@ -266,6 +270,16 @@ def command_calibrate(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(out, "simulations")
+    except (BrokenProcessPool, WorkerLost) as error:
+        print(
+            f"povsim: error: a worker process died ({error}); the simulations finished so far are kept "
+            f"in {out}{os.sep}: run the same command with --resume to go on",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    except CalibrationFailed as error:
+        print(f"povsim: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
     if not args.quiet:
         last = done.populations[-1]
         print(

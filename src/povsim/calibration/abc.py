@@ -1,7 +1,8 @@
 """ABC-SMC: a population Monte Carlo sampler of the posterior of a stochastic simulator.
 
-The algorithm is Beaumont et al. (2009, Biometrika 96:983) with the adaptive tolerance of
-Del Moral et al. (2012): generation 0 keeps the prior draws closest to the observed moments;
+The algorithm is the population Monte Carlo sampler of Beaumont et al. (2009, Biometrika
+96:983) with the quantile tolerance schedule of Drovandi and Pettitt (2011) and Lenormand
+et al. (2013): generation 0 keeps the prior draws closest to the observed moments;
 each later generation sets its tolerance to a quantile of the last generation's distances,
 proposes by moving a particle of the last generation with a Gaussian kernel of twice their
 weighted covariance, simulates, accepts proposals within the tolerance, and weights each
@@ -24,6 +25,10 @@ from povsim.calibration.spec import Calibration, Prior
 PROPOSAL_STREAM = 0x0ABC
 SIMULATIONS_PER_GENERATION = 100_000_000
 MAX_REDRAWS = 1000
+
+
+class CalibrationFailed(RuntimeError):
+    """The fit cannot go on (every run failed, or no proposal fits the priors); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def _perturbed(
                 out[row] = candidate
                 break
         else:
-            raise RuntimeError(
+            raise CalibrationFailed(
                 f"no proposal inside the priors' support after {MAX_REDRAWS} tries; the kernel is too wide"
             )
     return out

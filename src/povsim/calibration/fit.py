@@ -8,6 +8,7 @@ running them again, and goes on from where the killed session stopped.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 
 from povsim.calibration.abc import (
     Block,
+    CalibrationFailed,
     Population,
     distances,
     importance_weights,
@@ -31,6 +33,7 @@ from povsim.experiments.executors import ExecutorHandle
 from povsim.experiments.store import write_parquet_atomic
 from povsim.experiments.worker import OUTCOME_PREFIX, BatchTask, RunFunction, run_batch
 from povsim.runner import run_one
+from povsim.scenario import InputError, Problem
 
 ABC_FOLDER = "abc"
 IN_FLIGHT_PER_SLOT = 2
@@ -88,8 +91,57 @@ def block_table(calibration: Calibration, block: Block, runs: pa.Table) -> pa.Ta
     columns["distance"] = distances(calibration, moments)
     columns["status"] = runs.column("status")
     columns["error"] = runs.column("error")
+    columns["outcome_errors"] = runs.column("outcome_errors")
     columns["seconds"] = runs.column("seconds")
     return pa.table(columns)
+
+
+def check_target_outcomes(calibration: Calibration, table: pa.Table) -> None:
+    """Refuse to go on when the runs do not hold a target (a path that names nothing in a run).
+
+    Raises:
+        InputError: naming the calibration file, the moment, its path and what the run holds.
+    """
+    problems = []
+    for raw in table.column("outcome_errors").to_pylist():
+        missing = json.loads(raw) if raw else {}
+        for moment in calibration.targets:
+            if moment.name in missing:
+                problems.append(
+                    Problem(
+                        str(calibration.file),
+                        f"moments.{moment.name}.path",
+                        f"names nothing the runs hold: {missing[moment.name]}; expected a path into "
+                        "summary.json such as reviews.2024.measure_rate, or review:YEAR:COLUMN",
+                        moment.outcome.path,
+                        True,
+                    )
+                )
+        if problems:
+            raise InputError(problems)
+
+
+def check_cached(calibration: Calibration, store: BlockStore, block: Block, cached: pa.Table) -> None:
+    """A block read back must hold the proposals this code makes for it (else it came from other code).
+
+    Raises:
+        InputError: the folder's blocks were proposed differently (another version of the sampler).
+    """
+    unit = np.column_stack([cached.column(c).to_numpy() for c in unit_columns(calibration)])
+    if unit.shape != block.unit.shape or not np.array_equal(unit, block.unit):
+        raise InputError(
+            [
+                Problem(
+                    "--out",
+                    "",
+                    f"holds simulated blocks ({store.block_path(block.generation, block.index)}) whose "
+                    "proposals differ from those this version of povsim makes; expected a folder "
+                    "written by this version, or a new folder",
+                    str(store.root.parent),
+                    True,
+                )
+            ]
+        )
 
 
 class BlockStore:
@@ -201,11 +253,12 @@ def evaluated_blocks(
             while len(in_flight) < window:
                 index = next_submit
                 next_submit += 1
+                block = propose(calibration, previous, generation, index)
                 cached = store.read_block(generation, index)
                 if cached is not None:
+                    check_cached(calibration, store, block, cached)
                     done[index] = cached
                     continue
-                block = propose(calibration, previous, generation, index)
                 future = handle.executor.submit(run_batch, block_task(calibration, block, run_function))
                 in_flight[index] = (future, block)
             while next_yield not in done:
@@ -214,6 +267,7 @@ def evaluated_blocks(
                     if future in finished:
                         del in_flight[index]
                         table = block_table(calibration, block, future.result())
+                        check_target_outcomes(calibration, table)
                         store.write_block(generation, index, table)
                         done[index] = table
             yield done.pop(next_yield)
@@ -230,8 +284,20 @@ def run_generation(
     previous: Population | None,
     generation: int,
     run_function: RunFunction = run_one,
+    used: int = 0,
 ) -> Population:
-    """Simulate one generation to completion and return its accepted particles."""
+    """Simulate one generation to completion and return its accepted particles.
+
+    Args:
+        calibration: the calibration.
+        store: where blocks are kept (and read back from on resume).
+        handle: the executor.
+        previous: the last generation (None for generation 0, drawn from the priors).
+        generation: this generation's index.
+        run_function: what runs one simulation (`run_one`; tests pass stand-ins).
+        used: simulations run by the earlier generations; the generation stops early when
+            `used` plus its own reach `abc.max_simulations`.
+    """
     settings = calibration.spec.abc
     wanted = settings.particles
     rows: list[pa.Table] = []
@@ -250,7 +316,7 @@ def run_generation(
             proposed += table.num_rows
             accepted += int(np.sum(table.column("distance").to_numpy() <= epsilon))
             enough = proposed >= needed if needed is not None else accepted >= wanted
-            if enough or proposed >= settings.max_simulations:
+            if enough or used + proposed >= settings.max_simulations:
                 break
     finally:
         blocks.close()
@@ -266,9 +332,11 @@ def run_generation(
     else:
         keep = np.flatnonzero(distance <= epsilon)[:wanted]
     if not len(keep) or not np.isfinite(distance[keep]).all():
-        raise RuntimeError(
-            f"generation {generation}: no finite distance among {proposed} simulations "
-            f"({failed} failed); see the errors in {store.root}"
+        errors = [e for e in everything.column("error").to_pylist() if e]
+        first = f"; the first error: {errors[0]}" if errors else ""
+        raise CalibrationFailed(
+            f"generation {generation}: no run gave the targets among {proposed} simulations "
+            f"({failed} failed{first}); every block is kept in {store.root}"
         )
     unit = np.column_stack([everything.column(c).to_numpy()[keep] for c in unit_columns(calibration)])
     moments = np.column_stack([everything.column(c).to_numpy()[keep] for c in moment_columns(calibration)])
@@ -303,7 +371,9 @@ def run_abc(
         previous = populations[-1] if populations else None
         generation = len(populations)
         started = time.perf_counter()
-        population = run_generation(calibration, store, handle, previous, generation, run_function)
+        population = run_generation(
+            calibration, store, handle, previous, generation, run_function, used=simulations
+        )
         seconds = time.perf_counter() - started
         store.write_generation(calibration, population, seconds)
         populations.append(population)

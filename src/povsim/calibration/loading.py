@@ -51,6 +51,31 @@ def load_calibration(path: str | Path) -> Calibration:
     base = load_base_scenario(spec.scenario, base_file, flatten(spec.overrides), shown)
     base = with_overrides(base, {"run.master_seed": spec.master_seed, "run.replicate_count": 1})
     priors = tuple(_check_prior(name, p, base, shown, problems) for name, p in spec.priors.items())
+    fixed = flatten(spec.overrides)
+    first_named: dict[str, str] = {}
+    for name, p in spec.priors.items():
+        if p.path in first_named:
+            problems.append(
+                Problem(
+                    shown,
+                    f"priors.{name}.path",
+                    f"is also the path of priors.{first_named[p.path]}; expected one prior per parameter",
+                    p.path,
+                    True,
+                )
+            )
+        first_named.setdefault(p.path, name)
+        if p.path in fixed:
+            problems.append(
+                Problem(
+                    shown,
+                    f"priors.{name}.path",
+                    f"is also fixed in [overrides] ({p.path} = {fixed[p.path]!r}); expected a parameter "
+                    "either fitted or fixed, not both",
+                    p.path,
+                    True,
+                )
+            )
     if base.posterior.file:
         problems.append(
             Problem(

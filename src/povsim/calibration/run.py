@@ -97,7 +97,7 @@ def _calibrate(
         write_atomic(experiment_file, screen_experiment(calibration).encode())
     experiment = load_experiment(experiment_file)
     say(f"screen: Morris, {experiment.run_count:,} runs")
-    run_sweep(
+    screen = run_sweep(
         experiment,
         screen_folder,
         workers=workers,
@@ -106,6 +106,22 @@ def _calibrate(
         command=command,
     )
     result.seconds["screen"] = time.perf_counter() - started
+    problems = screen.analysis.outcome_problems if screen.analysis else {}
+    missing = [m for m in calibration.targets if m.name in problems]
+    if missing:
+        raise InputError(
+            [
+                Problem(
+                    str(calibration.file),
+                    f"moments.{m.name}.path",
+                    f"names nothing the runs hold: {problems[m.name]}; expected a path into summary.json "
+                    "such as reviews.2024.measure_rate, or review:YEAR:COLUMN",
+                    m.outcome.path,
+                    True,
+                )
+                for m in missing
+            ]
+        )
 
     started = time.perf_counter()
     with open_executor(workers) as handle:

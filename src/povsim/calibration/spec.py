@@ -89,7 +89,13 @@ class AbcSpec(Strict):
         gt=0.0,
         description="stop once the tolerance reaches this distance (1: every target within tolerance)",
     )
-    max_generations: int = Field(10, ge=1, le=100, description="generations at most, generation 0 included")
+    max_generations: int = Field(
+        10,
+        ge=1,
+        le=19,
+        description="generations at most, generation 0 included (19 at most: later ones would reuse "
+        "the random streams of the report's predictive runs)",
+    )
     min_acceptance_rate: float = Field(
         0.02, ge=0.0, lt=1.0, description="stop when a generation accepts fewer of its proposals than this"
     )

@@ -23,7 +23,7 @@ from povsim.experiments.spec import RESERVED_PATHS, Experiment, ExperimentSpec, 
 from povsim.model import last_review_year
 from povsim.posterior import load_posterior
 from povsim.scenario import InputError, Problem, Scenario, load_scenario
-from povsim.scenario.loading import read_toml, with_overrides
+from povsim.scenario.loading import POSTERIOR_KEY, read_toml, with_overrides
 
 FIRST_REVIEW_YEAR = 2021
 MAX_RUNS = 10_000_000
@@ -68,7 +68,12 @@ def load_experiment(path: str | Path) -> Experiment:
     base = _load_base(spec, base_file, shown)
     kinds = parameter_kinds(spec, base, shown, problems)
     problems += posterior_conflicts(
-        base, {f"parameters.{n}": p.path for n, p in spec.parameters.items()}, shown
+        base,
+        {
+            **{f"overrides.{key}": key for key in flatten(spec.overrides)},
+            **{f"parameters.{n}": p.path for n, p in spec.parameters.items()},
+        },
+        shown,
     )
     if not spec.parameters:
         problems.append(
@@ -172,6 +177,10 @@ def load_base_scenario(named: str, base_file: Path, overrides: dict[str, Any], s
             )
     if problems:
         raise InputError(problems)
+    posterior = overrides.get(POSTERIOR_KEY)
+    if isinstance(posterior, str) and posterior and not Path(posterior).is_absolute():
+        # A path in the file is relative to the file, as in scenario files.
+        overrides = {**overrides, POSTERIOR_KEY: str((Path(shown).parent / posterior).resolve())}
     try:
         base = with_overrides(base, overrides)
     except InputError as error:

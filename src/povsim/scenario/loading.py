@@ -397,14 +397,16 @@ def check_dates(scenario: Scenario, origins: dict[str, str], top: str) -> None:
 
 
 def scenario_values(scenario: Scenario) -> dict[str, Any]:
-    """Every value of a scenario as JSON types, without an empty `[posterior]`.
+    """Every value of a scenario as JSON types, with a posterior identified by its contents.
 
-    Scenarios without a posterior keep the fingerprints they had before posteriors existed,
-    so earlier result folders still resume and compare.
+    A posterior counts by its SHA-256, not its path, so that a posterior rewritten in place
+    changes the fingerprint and a moved checkout does not. Scenarios without a posterior keep
+    the fingerprints they had before posteriors existed.
     """
     values = scenario.model_dump(mode="json")
-    if not values["posterior"]["file"]:
-        del values["posterior"]
+    file = values.pop("posterior")["file"]
+    if file:
+        values["posterior"] = {"sha256": load_posterior(file).sha256}
     return values
 
 
