@@ -404,3 +404,19 @@ def test_a_target_the_runs_do_not_hold_is_reported_by_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert f"{file}: moments.rate_2024.path = 'reviews.2024.poor_or_near_poor_rte': names nothing" in err
+
+
+def test_the_report_flags_a_posterior_pressing_against_a_prior_bound(toy):
+    from povsim.calibration.abc import Population
+    from povsim.calibration.report import posterior_summary
+
+    rng = np.random.default_rng(2)
+    unit = np.column_stack([0.8 + 0.2 * rng.random(400), rng.random(400)])  # growth piles at the top
+    population = Population(
+        2, 1.0, unit, np.full(400, 1 / 400), np.ones(400), np.zeros((400, 2)), np.arange(400), 400, 0
+    )
+    summary = posterior_summary(toy, population).set_index("parameter")
+    assert summary.at["growth", "pressing"] == "high"
+    assert summary.at["growth", "verdict"] == "identified"
+    assert summary.at["noise", "pressing"] == ""
+    assert summary.at["noise", "verdict"] == "prior-driven"

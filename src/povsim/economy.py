@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from povsim.households import HouseholdState
+from povsim.sampling import true_rows
 from povsim.scenario.schema import Scenario
 
 # Monthly profiles of crop and tea income (January first), averaging 1. Two rice crops
@@ -61,7 +62,7 @@ def nonzero_rows(counts: np.ndarray) -> np.ndarray:
     Comparing first and taking the nonzero entries of the boolean result is several times
     faster than `np.flatnonzero` on an int16 array.
     """
-    return np.flatnonzero(counts != 0)
+    return true_rows(counts != 0)
 
 
 def earn(
@@ -148,8 +149,8 @@ def settle_month(
         livestock_price_vnd: what one livestock unit sells for this month.
     """
     c = scenario.coping
-    debtors = np.flatnonzero(state.formal_debt_vnd > 0.0)
-    borrowers = np.flatnonzero(state.informal_debt_vnd > 0.0)
+    debtors = true_rows(state.formal_debt_vnd > 0.0)
+    borrowers = true_rows(state.informal_debt_vnd > 0.0)
     debt = state.formal_debt_vnd[debtors]
     formal_interest = debt * state.formal_rate_per_year[debtors] / 12.0
     informal_interest = state.informal_debt_vnd[borrowers] * (c.informal_interest_rate_per_year / 12.0)
@@ -194,12 +195,20 @@ def settle_month(
 def repay_loans(
     state: HouseholdState, debtors: np.ndarray, paid_vnd: np.ndarray, unpaid_vnd: np.ndarray
 ) -> None:
-    """Book the debtors' formal principal repaid and instalments missed."""
+    """Book the debtors' formal principal repaid and instalments missed.
+
+    Only a few hundred of the debtors miss an instalment in a month, so the arrears of those
+    behind are updated by index (the others' months in arrears are reset to zero) rather
+    than over every debtor: the same values, without gathering and rewriting the rest.
+    """
     remaining = state.formal_debt_vnd[debtors] - paid_vnd
     state.formal_debt_vnd[debtors] = remaining
-    behind = unpaid_vnd > 0
-    state.arrears_vnd[debtors] += unpaid_vnd
-    state.arrears_months[debtors] = np.where(behind, state.arrears_months[debtors] + 1, 0)
+    late = true_rows(unpaid_vnd > 0)
+    behind = debtors[late]
+    state.arrears_vnd[behind] += unpaid_vnd[late]
+    months_behind = state.arrears_months[behind] + 1
+    state.arrears_months[debtors] = 0
+    state.arrears_months[behind] = months_behind
     cleared = debtors[remaining <= 1.0]
     state.formal_debt_vnd[cleared] = 0.0
     state.formal_instalment_vnd_month[cleared] = 0.0
@@ -207,7 +216,7 @@ def repay_loans(
 
 def write_off_defaults(state: HouseholdState, after_months: int) -> int:
     """Write off the formal debt of households long in arrears; return how many."""
-    default = np.flatnonzero(state.arrears_months >= after_months)
+    default = true_rows(state.arrears_months >= after_months)
     state.formal_debt_vnd[default] = 0.0
     state.formal_instalment_vnd_month[default] = 0.0
     state.arrears_vnd[default] = 0.0
@@ -237,7 +246,7 @@ def cope_with_shortfall(
     withdrawal candidates and has a child aged 6-15.
     """
     c = scenario.coping
-    short_of = np.flatnonzero(state.savings_vnd < 0.0)
+    short_of = true_rows(state.savings_vnd < 0.0)
     shortfall = -state.savings_vnd[short_of]
     state.savings_vnd[short_of] = 0.0
     capacity = np.maximum(

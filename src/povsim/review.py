@@ -55,12 +55,14 @@ def measure(
 def deprivation_counts(deprived: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
     """Each household's number of deprivations: the row sums of `deprived`, as `sum(axis=1)`.
 
-    Adding the few indicator columns is several times faster than numpy's row reduction.
+    Adding the few indicator columns is several times faster than numpy's row reduction,
+    and adding them into single bytes (a count never exceeds the dozen indicators) before
+    widening to `dtype` moves an eighth of the memory of adding into int64.
     """
-    counts = np.zeros(deprived.shape[0], dtype)
+    counts = np.zeros(deprived.shape[0], np.uint8)
     for column in deprived.T:
         counts += column
-    return counts
+    return counts.astype(dtype)
 
 
 def record_review(

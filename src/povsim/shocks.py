@@ -14,7 +14,7 @@ import numpy as np
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
 from povsim.households import NOT_LEAVING, HouseholdState
-from povsim.sampling import chance_indices, thinned_rows
+from povsim.sampling import chance_indices, thinned_rows, true_rows
 from povsim.scenario.schema import Scenario
 from povsim.standards import Status
 
@@ -167,10 +167,9 @@ def change_jobs(
     finders = thinned_rows(rng, state.count, bound, find_prob)
     lose = np.zeros(state.count, bool)
     lose[losers] = True
-    find = np.zeros(state.count, bool)
-    find[finders] = True
-    find &= ~lose & (state.jobless > 0)
-    take_job(state, find, district_wage_vnd, trained_wage_premium)
+    # Finders who did not also lose a job and have a jobless member (by index: few rows).
+    finders = finders[~lose[finders] & (state.jobless[finders] > 0)]
+    take_job_at(state, finders, district_wage_vnd, trained_wage_premium)
     lose_jobs(state, losers)
 
 
@@ -184,12 +183,18 @@ def lose_jobs(state: HouseholdState, losers: np.ndarray) -> None:
 def take_job(
     state: HouseholdState, who: np.ndarray, district_wage_vnd: float, trained_wage_premium: float
 ) -> None:
-    """A jobless member of each selected household starts a regular wage job.
+    """A jobless member of each selected household (a mask) starts a regular wage job."""
+    take_job_at(state, true_rows(who), district_wage_vnd, trained_wage_premium)
+
+
+def take_job_at(
+    state: HouseholdState, rows: np.ndarray, district_wage_vnd: float, trained_wage_premium: float
+) -> None:
+    """A jobless member of each listed household (distinct indices) starts a regular wage job.
 
     A household that has had wage work keeps its own wage level; one that never had it
     earns the district wage, plus the training premium if a member was trained.
     """
-    rows = np.flatnonzero(who)
     never_waged = rows[state.wage_vnd_per_worker_month[rows] <= 0]
     state.wage_vnd_per_worker_month[never_waged] = district_wage_vnd * np.where(
         state.trained[never_waged], 1.0 + trained_wage_premium, 1.0
@@ -202,9 +207,9 @@ def move_migrants(
     state: HouseholdState, scenario: Scenario, contract_months: int, rng: np.random.Generator
 ) -> None:
     """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
-    waiting = np.flatnonzero(state.departure_in_months > 0)
+    waiting = true_rows(state.departure_in_months > 0)
     state.departure_in_months[waiting] -= 1
-    leaving = np.flatnonzero(state.departure_in_months == 0)
+    leaving = true_rows(state.departure_in_months == 0)
     state.abroad_months_left[leaving] = contract_months
     state.departure_in_months[leaving] = NOT_LEAVING
     state.jobless[leaving[state.jobless[leaving] > 0]] -= 1
@@ -321,7 +326,7 @@ def house_damage_chance(state: HouseholdState, scenario: Scenario) -> np.ndarray
 
 def weighted_choice(weights: np.ndarray, count: int, uniforms: np.ndarray) -> np.ndarray:
     """Indices of `count` households drawn without replacement with the given weights."""
-    candidates = np.flatnonzero(weights > 0)
+    candidates = true_rows(weights > 0)
     if count <= 0 or candidates.size == 0:
         return np.empty(0, dtype=np.intp)
     # Efraimidis-Spirakis: the largest log(u) / w are a weighted sample without replacement.

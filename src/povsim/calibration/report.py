@@ -36,6 +36,8 @@ REPORT_STREAM = 0x4E9
 POSTERIOR_REPLICATES = 2_000_000_000
 PRIOR_REPLICATES = 2_100_000_000
 IDENTIFIED_SD_RATIO = 0.7
+EDGE_SHARE = 0.05  # the outer 5 % of a prior's unit interval, at each end
+PRESSING_MASS = 0.15  # posterior mass there (the prior's is 5 %) that flags a bound the data push against
 FIRST_YEAR = 2021
 Notify = Callable[[str], None]
 
@@ -164,7 +166,9 @@ def posterior_summary(calibration: Calibration, posterior: Population) -> pd.Dat
 
     The spread ratio is the posterior standard deviation over the prior's, both on the prior's
     unit interval; a parameter counts as identified when it is below 0.7 (the data removed at
-    least half of the prior variance), otherwise as prior-driven.
+    least half of the prior variance), otherwise as prior-driven. `pressing` names a bound of
+    the prior that holds 15 % or more of the posterior in its outer 5 %: the data would move
+    the parameter past it, so the prior, not the data, sets that end.
     """
     rng = np.random.default_rng(0)  # for the prior's spread only; summary statistics of 20,000 draws
     rows = []
@@ -178,6 +182,11 @@ def posterior_summary(calibration: Calibration, posterior: Population) -> pd.Dat
         unit_sd = float(np.sqrt(np.sum(w * (unit - np.sum(w * unit)) ** 2)))
         ratio = unit_sd / float(prior_unit.std())
         p05, p50, p95 = weighted_quantiles(values, w, (0.05, 0.5, 0.95))
+        pressing = [
+            end
+            for end, near in (("low", unit <= EDGE_SHARE), ("high", unit >= 1.0 - EDGE_SHARE))
+            if np.sum(w[near]) >= PRESSING_MASS
+        ]
         rows.append(
             {
                 "parameter": prior.name,
@@ -192,6 +201,7 @@ def posterior_summary(calibration: Calibration, posterior: Population) -> pd.Dat
                 "posterior_p95": p95,
                 "sd_ratio": ratio,
                 "verdict": "identified" if ratio < IDENTIFIED_SD_RATIO else "prior-driven",
+                "pressing": " and ".join(pressing),
             }
         )
     return pd.DataFrame(rows)
@@ -535,6 +545,18 @@ def headline_lines(
     checks = tables["checks"]
     misses = checks[~checks["verdict"].str.startswith(("within", "no evidence"))]
     missed = f" ({', '.join(misses['check'])})" if len(misses) else ""
+    pressing = summary[summary["pressing"].fillna("") != ""]
+    bounds = (
+        "; ".join(f"{row.parameter} against its prior's {row.pressing} end" for row in pressing.itertuples())
+        or "none"
+    )
+    moments = tables["moments"]
+    held_out = moments[moments["role"] == "validation"]
+    held = "; ".join(
+        f"{row.moment} {_plain_number(row.posterior_mean)} against {_plain_number(row.observed)} "
+        f"({row.verdict})"
+        for row in held_out.itertuples()
+    )
     return [
         f"The fit used {sum(p.proposed for p in populations):,} simulations in {len(populations)} "
         f"generations and stopped because {html.escape(reason)}; final tolerance {posterior.epsilon:.3g}, "
@@ -546,8 +568,15 @@ def headline_lines(
         f"{100 * end['posterior_p95']:.2f} % (observed {100 * targets.observed_2024_rate_share:.2f} %).",
         f"Identified by the data (posterior spread under {IDENTIFIED_SD_RATIO:g} of the prior's): "
         f"{identified}. Prior-driven: {prior_driven}.",
+        f"Posterior pressing against a prior bound (15 % or more of its mass in the outer 5 %): {bounds}.",
         f"Untargeted checks that miss their evidence: {len(misses)} of {len(checks)}{missed}.",
+        *([f"Held-out moments: {held}."] if held else []),
     ]
+
+
+def _plain_number(value: float) -> str:
+    """A number as a reader writes it: counts with thousands separators, shares to 4 digits."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.4g}"
 
 
 def _html_table(frame: pd.DataFrame) -> str:

@@ -40,12 +40,12 @@ def run_instruments(ctx: PolicyContext) -> None:
     """Run every instrument due this month: once a year in its month (food aid: each crop-gap month)."""
     for instrument, run in INSTRUMENTS.items():
         config = getattr(ctx.scenario.instruments, instrument)
-        if not is_active(ctx, config) and instrument not in RUN_AFTER_END:
-            continue
         due = (
             ctx.month in config.crop_gap_months
             if instrument == "food_aid"
             else ctx.month == config.disbursement_month
         )
-        if due:
+        # The month is checked first: most instruments are not due in most months, and
+        # `is_active` (no side effects) is then not needed.
+        if due and (instrument in RUN_AFTER_END or is_active(ctx, config)):
             run(ctx)

@@ -13,6 +13,7 @@ import numpy as np
 
 from povsim.households import NO_YEAR
 from povsim.policies.context import PolicyContext
+from povsim.sampling import true_rows
 from povsim.scenario.instruments import Instrument
 from povsim.standards import Status
 
@@ -82,7 +83,7 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
         & (state.status == Status.AVERAGE)
         & (error_draw > 1.0 - t.inclusion_error_share * capacity)
     )
-    chosen = np.flatnonzero(selected & (apply_draw < take_up))
+    chosen = true_rows(selected & (apply_draw < take_up))
     # Poorest list first (status codes rise with welfare), random order within a list.
     return chosen[funding_order(state.status[chosen], apply_draw[chosen])]
 
