@@ -512,7 +512,12 @@ def report_html(
         ("Prior and posterior of each parameter", "marginals", "posterior_summary"),
         ("Trade-offs between parameters (posterior correlations)", None, "posterior_correlations"),
         ("Untargeted checks", "checks", "checks"),
-        ("Screen: which parameters move the moments (Morris)", "screen", "screen"),
+        (
+            "Screen: which parameters move the moments (Morris; counts at the calibration's household "
+            "count, not scaled to the district)",
+            "screen",
+            "screen",
+        ),
         ("Generations", "generations", "generations"),
     )
     for title, image, table in sections:
