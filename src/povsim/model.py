@@ -167,7 +167,7 @@ class PovertyModel(mesa.Model):
         )
         self.status_history = [self.households.status.copy()]
         self.measured_income_history = [measured_income.astype(np.float32)]
-        self.datacollector = MonthlyCollector(model_reporters=MODEL_REPORTERS)
+        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
         self.datacollector.collect(self)
         if agent_views:
             self.create_household_agents()
@@ -253,7 +253,9 @@ class PovertyModel(mesa.Model):
         withdrawals = chance_indices(
             self.streams["coping"], n, p.coping.child_withdrawal_prob_per_short_month
         )
-        settle_month(state, p, income, health_cost + disaster.repair_cost_vnd, withdrawals, livestock_price)
+        # Without a disaster there is no repair cost to add (adding zeros would only copy).
+        extra_costs = health_cost if disaster is NO_DISASTER else health_cost + disaster.repair_cost_vnd
+        settle_month(state, p, income, extra_costs, withdrawals, livestock_price)
         defaults = write_off_defaults(state, p.instruments.preferential_loans.default_after_arrears_months)
         count_down(state)
         self.month_events = MonthEvents(
@@ -335,27 +337,6 @@ class PovertyModel(mesa.Model):
         if Household not in self.agent_types:
             Household.create_agents(self, self.households.count, row=np.arange(self.households.count))
         return self.agents_by_type[Household]
-
-
-class MonthlyCollector(mesa.DataCollector):
-    """Mesa's DataCollector, storing model reporters' values without deep copies.
-
-    Mesa deep-copies each value a model reporter returns, so that a mutable value cannot
-    change after it is stored. `MODEL_REPORTERS` return Python numbers, booleans and
-    strings, whose deep copy is the value itself, so once Mesa has validated the reporters
-    (its first `collect`) they are stored as returned: the same table, for a few dozen
-    microseconds less per month, which counts at 10,000 households. Agent reporters, if
-    any are ever added, go through Mesa's own `collect`.
-    """
-
-    def collect(self, model: mesa.Model) -> None:
-        """Append one row of the model reporters' values (see the class docstring)."""
-        if not self._validated or self.agent_reporters or self.agenttype_reporters:
-            super().collect(model)
-            return
-        self._collection_steps.append(model.time)
-        for name, reporter in self.model_reporters.items():
-            self.model_vars[name].append(reporter(model))
 
 
 def scaled_budgets(scenario: Scenario) -> dict[str, float | None]:

@@ -7,6 +7,7 @@ coping rules then decide what the household gives up.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,9 +35,15 @@ def monthly_prob(per_year: float) -> float:
     return 1.0 - (1.0 - per_year) ** (1.0 / 12.0)
 
 
+@functools.lru_cache(maxsize=64)
 def any_of_table(prob: float) -> np.ndarray:
-    """Chance that at least one of k independent people is hit, each with `prob`, for k = 0..cap."""
-    return 1.0 - (1.0 - prob) ** np.arange(MAX_COUNTED_MEMBERS + 1)
+    """Chance that at least one of k independent people is hit, each with `prob`, for k = 0..cap.
+
+    Asked for every month with the same chance, so the (read-only) table is cached.
+    """
+    table = 1.0 - (1.0 - prob) ** np.arange(MAX_COUNTED_MEMBERS + 1)
+    table.flags.writeable = False
+    return table
 
 
 def disaster_possible(scenario: Scenario, year: int, month: int) -> bool:
@@ -360,4 +367,6 @@ def count_down(state: HouseholdState) -> None:
     ):
         months = getattr(state, name)
         months -= months > 0  # faster than a masked subtraction (`where=`), same result
-    state.crop_loss_share[state.crop_loss_months_left == 0] = 0.0
+    # Shares lie in [0, 1], so multiplying by "still lasting" zeroes the ended ones exactly
+    # as a masked assignment would, in about half the time.
+    state.crop_loss_share *= state.crop_loss_months_left != 0

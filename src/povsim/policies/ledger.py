@@ -70,7 +70,7 @@ class Ledger:
         Args:
             instrument: an id from INSTRUMENT_IDS.
             year: calendar year of the disbursement.
-            households: candidate household indices, in priority order, each at most once.
+            households: candidate household indices, in priority order.
             vnd_each: what each candidate would receive.
             units_each: units each candidate counts for.
         """
@@ -82,8 +82,7 @@ class Ledger:
         i, t = INSTRUMENT_IDS.index(instrument), year - self.first_year
         self.vnd[i, t] += vnd_each[funded].sum()
         self.units[i, t] += int(np.asarray(units_each)[funded].sum())
-        # Distinct households: one addition each, as `np.add.at` would make, without its cost.
-        self.household_vnd[paid, i] += vnd_each[funded]
+        np.add.at(self.household_vnd[:, i], paid, vnd_each[funded])
         if paid.size:
             units = np.broadcast_to(np.asarray(units_each), vnd_each.shape)[funded]
             self._payments.append((i, year, paid.astype(np.int32), vnd_each[funded], units.astype(np.int32)))
