@@ -21,6 +21,27 @@ def small(baseline):
     return with_overrides(baseline, {"run.household_count": 2_000, "run.replicate_count": 3})
 
 
+def grid_experiment_head(master_seed: int) -> str:
+    """The start of a small grid experiment: the baseline at 500 households to end-2023, varying growth."""
+    return f"""
+name = "tiny"
+scenario = "{(SCENARIOS / "baseline.toml").as_posix()}"
+master_seed = {master_seed}
+replicates = 2
+
+[overrides]
+run.household_count = 500
+calendar.end_date = 2023-12-31
+
+[design]
+method = "grid"
+
+[parameters.growth]
+path = "economy.nominal_income_growth_per_year"
+levels = [0.03, 0.12]
+"""
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path

@@ -5,7 +5,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from conftest import ROOT, SCENARIOS, write
+from conftest import ROOT, SCENARIOS, grid_experiment_head, write
 from povsim.calibration.loading import looks_like_calibration
 from povsim.cli import main
 from povsim.experiments import load_experiment
@@ -16,23 +16,9 @@ from povsim.scenario import InputError
 
 BASELINE = (SCENARIOS / "baseline.toml").as_posix()
 
-GOOD = f"""
-name = "tiny"
-scenario = "{BASELINE}"
-master_seed = 5
-replicates = 2
-
-[overrides]
-run.household_count = 500
-calendar.end_date = 2023-12-31
-
-[design]
-method = "grid"
-
-[parameters.growth]
-path = "economy.nominal_income_growth_per_year"
-levels = [0.03, 0.12]
-
+GOOD = (
+    grid_experiment_head(5)
+    + """
 [parameters.illness]
 path = "shocks.illness_prob_per_month"
 low = 0.004
@@ -43,6 +29,7 @@ count = 3
 poor = "reviews.2023.poor_rate"
 relapsed = "review:2022-2023:relapsed"
 """
+)
 
 
 def experiment(tmp_path, text=GOOD, name="exp.toml"):

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import ROOT, SCENARIOS, write
+from conftest import ROOT, SCENARIOS, grid_experiment_head, write
 from povsim.cli import main
 from povsim.experiments import load_experiment, run_sweep
 from povsim.experiments.store import SweepStore
@@ -24,23 +24,9 @@ from povsim.scenario import InputError
 
 BASELINE = (SCENARIOS / "baseline.toml").as_posix()
 
-TINY = f"""
-name = "tiny"
-scenario = "{BASELINE}"
-master_seed = 20211231
-replicates = 2
-
-[overrides]
-run.household_count = 500
-calendar.end_date = 2023-12-31
-
-[design]
-method = "grid"
-
-[parameters.growth]
-path = "economy.nominal_income_growth_per_year"
-levels = [0.03, 0.12]
-
+TINY = (
+    grid_experiment_head(20211231)
+    + """
 [parameters.illness]
 path = "shocks.illness_prob_per_month"
 levels = [0.004, 0.02]
@@ -51,6 +37,7 @@ measure = "reviews.2023.measure_rate"
 minority_poor = "reviews.2023.ethnic_minority.poor_rate"
 relapsed = "review:2022-2023:relapsed"
 """
+)
 TINY_RUNS = {(p, r) for p in range(4) for r in range(2)}
 
 

@@ -7,6 +7,7 @@ path, the value and what was expected, before any run starts.
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,9 @@ def load_calibration(path: str | Path) -> Calibration:
     outcomes = check_outcomes(
         {f"moments.{name}": m.path for name, m in spec.moments.items()}, FIRST_REVIEW_YEAR, last_year, shown
     )
+    # Outcomes are checked under their key path (moments.NAME); runs record them under NAME.
     moments = tuple(
-        Moment(name, outcome, m.observed, m.tolerance, m.role, m.district_total, m.source)
+        Moment(name, replace(outcome, name=name), m.observed, m.tolerance, m.role, m.district_total, m.source)
         for (name, m), outcome in zip(spec.moments.items(), outcomes, strict=True)
     )
     return Calibration(
@@ -114,7 +116,7 @@ def load_calibration(path: str | Path) -> Calibration:
         base=base,
         base_file=base_file,
         priors=priors,
-        moments=tuple(_renamed(m) for m in moments),
+        moments=moments,
     )
 
 
@@ -125,20 +127,6 @@ def looks_like_calibration(path: Path) -> bool:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
     return any(key in data for key in CALIBRATION_TABLES)
-
-
-def _renamed(moment: Moment) -> Moment:
-    """Outcomes are checked under their key path (moments.NAME); runs record them under NAME."""
-    outcome = moment.outcome
-    return Moment(
-        moment.name,
-        type(outcome)(moment.name, outcome.path, outcome.kind, outcome.parts, outcome.years, outcome.column),
-        moment.observed,
-        moment.tolerance,
-        moment.role,
-        moment.district_total,
-        moment.source,
-    )
 
 
 def _check_prior(name: str, p: PriorSpec, base: Scenario, shown: str, problems: list[Problem]) -> Prior:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from povsim.comparison.loading import PANEL_SUPPORT_PREFIX, ScenarioResult
+from povsim.comparison.loading import PANEL_COLUMNS, PANEL_SUPPORT_PREFIX, ScenarioResult
 from povsim.comparison.tables import band
 
 POOR, NEAR_POOR = 0, 1
@@ -95,17 +95,7 @@ def panel_tables(
     names = file.schema_arrow.names
     support = [n for n in names if n.startswith(PANEL_SUPPORT_PREFIX)]
     statuses = [f"status_{y}" for y in years]
-    columns = [
-        "replicate",
-        "commune",
-        "ethnic_minority",
-        "remote",
-        "escape_year",
-        "relapse_count",
-        *SHOCKS.values(),
-        *support,
-        *statuses,
-    ]
+    columns = [*PANEL_COLUMNS, *support, *statuses]
     switch = years.index(switch_year) if switch_year in years else None
     counters: dict[int, Counters] = {}
     for i in range(file.num_row_groups):
@@ -211,6 +201,11 @@ def count_communes(commune: np.ndarray, status: np.ndarray, measure: str, counte
         counts[1] += inside[rows].sum(axis=0)
 
 
+def share_or_nan(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """The share `part / whole` per replicate; NaN where the whole is zero (nothing to share)."""
+    return np.where(whole > 0, part / np.maximum(whole, 1), np.nan)
+
+
 def hazard_table(label: str, counters: dict[int, Counters]) -> pd.DataFrame:
     """Hazard and cumulative relapse by years since escape, per variant, band over replicates."""
     replicates = sorted(counters)
@@ -219,8 +214,7 @@ def hazard_table(label: str, counters: dict[int, Counters]) -> pd.DataFrame:
         hazards, cumulative = [], []
         for rep in replicates:
             at_risk, relapses = counters[rep].at_risk[variant], counters[rep].relapses[variant]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                h = np.where(at_risk > 0, relapses / np.maximum(at_risk, 1), np.nan)
+            h = share_or_nan(relapses, at_risk)
             hazards.append(h)
             cumulative.append(cumulative_relapse(h[1:], at_risk[1:]))
         for k in range(1, len(hazards[0]) if hazards else 0):
@@ -259,8 +253,7 @@ def who_table(label: str, counters: dict[int, Counters]) -> pd.DataFrame:
     for dimension, group in keys:
         escaped = np.array([counters[r].groups[(dimension, group)][0] for r in replicates], dtype=float)
         relapsed = np.array([counters[r].groups[(dimension, group)][1] for r in replicates], dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(escaped > 0, relapsed / np.maximum(escaped, 1), np.nan)
+        share = share_or_nan(relapsed, escaped)
         rows.append(
             {
                 "scenario": label,
@@ -284,8 +277,7 @@ def commune_table(label: str, counters: dict[int, Counters], years: list[int]) -
         for j, year in enumerate(years):
             households = np.array([c[0, j] for c in counts], dtype=float)
             inside = np.array([c[1, j] for c in counts], dtype=float)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                rate = np.where(households > 0, inside / np.maximum(households, 1), np.nan)
+            rate = share_or_nan(inside, households)
             rows.append(
                 {
                     "scenario": label,
