@@ -7,6 +7,7 @@ and runs take microseconds; the real model's calibration is run by the CLI tests
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import time
@@ -355,6 +356,16 @@ def test_calibrate_writes_posterior_and_report_and_resumes_without_rerunning(tmp
     assert {p: p.stat().st_mtime_ns for p in block_files(out)} == before
     assert_array_equal(load_posterior(out / "posterior.parquet").values, sample.values)
 
+    # A session that was killed (still "running" in the manifest) is marked as such on resume.
+    manifest_path = out / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert [s["status"] for s in manifest["sessions"]] == ["complete", "complete"]
+    manifest["sessions"].append({"status": "running"})
+    manifest_path.write_text(json.dumps(manifest))
+    assert main(["calibrate", str(file), "--out", str(out), "--workers", "1", "--quiet", "--resume"]) == 0
+    statuses = [s["status"] for s in json.loads(manifest_path.read_text())["sessions"]]
+    assert statuses == ["complete", "complete", "did not finish", "complete"]
+
     # Another calibration cannot resume into this folder.
     other = write(tmp_path / "other.toml", TINY.replace("high = 0.2", "high = 0.25"))
     assert main(["calibrate", str(other), "--out", str(out), "--workers", "1", "--resume"]) == 2
@@ -420,3 +431,44 @@ def test_the_report_flags_a_posterior_pressing_against_a_prior_bound(toy):
     assert summary.at["growth", "verdict"] == "identified"
     assert summary.at["noise", "pressing"] == ""
     assert summary.at["noise", "verdict"] == "prior-driven"
+
+
+def test_trajectory_statistics_count_relapse_falling_back_and_transience_by_hand(small_toy):
+    """Five households over four reviews (0 poor, 1 near-poor, 2 average), counted by hand."""
+    from povsim.calibration.checks import trajectory_statistics
+
+    years = (2021, 2022, 2023, 2024)
+    status = np.array(
+        [
+            [0, 2, 0, 2],  # escapes in 2022, relapses in 2023, escapes again in 2024
+            [0, 2, 2, 2],  # escapes in 2022 and stays out
+            [0, 0, 2, 0],  # escapes in 2023, relapses in 2024
+            [2, 2, 2, 2],  # never poor
+            [1, 1, 1, 1],  # near-poor throughout
+        ]
+    )
+    line = small_toy.base.standards.decree_07_rural_line_vnd_per_person_month
+    income = (
+        np.array(
+            [
+                [0.9, 1.3, 0.9, 1.3],  # below twice, mean above the line: transient
+                [0.5, 0.6, 0.7, 0.8],  # always below: chronic
+                [1.1, 1.1, 1.1, 1.1],  # never below
+                [2.0, 2.0, 2.0, 2.0],
+                [0.95, 1.2, 1.2, 1.2],  # below once, mean above: transient
+            ]
+        )
+        * line
+    )
+    panel = {"urban": np.zeros(5, bool)}
+    for j, year in enumerate(years):
+        panel[f"status_{year}"] = status[:, j]
+        panel[f"measured_income_vnd_per_person_month_{year}"] = income[:, j]
+    stats = trajectory_statistics(panel, years, small_toy.base)
+    # At risk at end-2023: households 0 and 1 (escaped in 2022); household 0 relapses.
+    # At risk at end-2024: household 1 (out since 2022) and household 2 (escaped in 2023); 2 relapses.
+    assert stats["relapse_rate_per_year"] == pytest.approx(2 / 4)
+    # Escaped at end-2022: households 0 and 1; household 0 is poor again by end-2024.
+    assert stats["fell_back_within_two_years_share"] == pytest.approx(1 / 2)
+    # Below the line at some review: households 0, 1 and 4; 0 and 4 have mean income above it.
+    assert stats["transient_share"] == pytest.approx(2 / 3)

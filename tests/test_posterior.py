@@ -103,6 +103,14 @@ def test_the_file_is_found_relative_to_the_scenario_that_names_it(tmp_path, thre
     assert Path(load_scenario(child).posterior.file) == three.resolve()
 
 
+def test_validate_and_run_say_that_parameters_are_drawn(tmp_path, three, capsys):
+    scenario = scenario_with(tmp_path, three)
+    assert main(["validate", str(scenario)]) == 0
+    assert "each replicate draws 2 parameters from the posterior" in capsys.readouterr().out
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 0
+    assert "(3 particles)" in capsys.readouterr().out
+
+
 def test_run_records_the_posterior_and_each_replicates_draw(tmp_path, three, capsys):
     out = tmp_path / "out"
     assert main(["run", str(scenario_with(tmp_path, three)), "--out", str(out), "--quiet"]) == 0
