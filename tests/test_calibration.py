@@ -137,6 +137,13 @@ def test_priors_map_to_the_unit_interval_and_have_unit_mass(kind, low, high, mea
     draws = prior.sample_unit(np.random.default_rng(0), 20_000)
     assert draws.min() >= 0.0
     assert draws.max() <= 1.0
+    # Mean and spread by quadrature, against the closed forms the report uses.
+    density = lambda u: prior.unit_density(np.array([u]))[0]  # noqa: E731
+    unit_mean, _ = integrate.quad(lambda u: u * density(u), 0.0, 1.0)
+    unit_square, _ = integrate.quad(lambda u: u * u * density(u), 0.0, 1.0)
+    assert_allclose(prior.unit_sd(), np.sqrt(unit_square - unit_mean**2), rtol=1e-6)
+    value_mean, _ = integrate.quad(lambda u: prior.from_unit(np.array([u]))[0] * density(u), 0.0, 1.0)
+    assert_allclose(prior.expected_value(), value_mean, rtol=1e-6)
     if kind == "normal":
         # The truncated normal's mean on the unit interval, by quadrature, against the draws.
         expected, _ = integrate.quad(lambda u: u * prior.unit_density(np.array([u]))[0], 0.0, 1.0)

@@ -166,6 +166,20 @@ class Prior:
             return inside.astype(float)
         return np.where(inside, self._truncated().pdf(self.from_unit(unit)) * (self.high - self.low), 0.0)
 
+    def expected_value(self) -> float:
+        """The prior's mean, in the parameter's units."""
+        if self.kind == "loguniform":
+            return (self.high - self.low) / np.log(self.high / self.low)
+        if self.kind == "normal":
+            return float(self._truncated().mean())
+        return 0.5 * (self.low + self.high)
+
+    def unit_sd(self) -> float:
+        """The prior's standard deviation on the unit interval (the scale the kernel works on)."""
+        if self.kind == "normal":
+            return float(self._truncated().std()) / (self.high - self.low)
+        return float(np.sqrt(1.0 / 12.0))
+
     def sample_unit(self, rng: np.random.Generator, count: int) -> np.ndarray:
         """Independent prior draws, as unit-interval positions."""
         if self.kind != "normal":
