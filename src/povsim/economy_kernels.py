@@ -1,0 +1,197 @@
+"""Compiled per-household loops of the monthly earnings and spending update.
+
+The month's income and its settlement are long chains of arithmetic on each household's
+own numbers. Written as numpy expressions they cost a few dozen full-length passes (and as
+many temporary arrays) a month; a single compiled loop over households reads each number
+once. The loops perform the same IEEE operations in the same order, on the same types, as
+the numpy expressions they replace, so results are identical to the last bit; `economy`
+calls them, and its docstrings say what the update means.
+
+Compiled with numba (`cache=True`: the machine code is kept beside this file, or in
+numba's user cache where that is read-only, so only the first run on a machine compiles).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def earn_households(
+    crops_vnd_month: np.ndarray,
+    tea_vnd_month: np.ndarray,
+    forestry_vnd_month: np.ndarray,
+    livestock_units: np.ndarray,
+    crop_loss_months_left: np.ndarray,
+    crop_loss_share: np.ndarray,
+    wage_vnd_per_worker_month: np.ndarray,
+    wage_workers: np.ndarray,
+    illness_months_left: np.ndarray,
+    remittance_vnd_month: np.ndarray,
+    abroad_months_left: np.ndarray,
+    transfers_vnd_this_month: np.ndarray,
+    members: np.ndarray,
+    luck: np.ndarray,
+    crop_rate: float,
+    tea_rate: float,
+    livestock_return_vnd_per_unit: float,
+    wage_kept_share: float,
+    trend: float,
+    ill_kept_share: float,
+    abroad_remittance_vnd_month: float,
+    remittance_kept_share: float,
+    income_vnd: np.ndarray,
+    income_vnd_per_person_month: np.ndarray,
+    income_since_review_vnd: np.ndarray,
+) -> None:
+    """Household income this month into `income_vnd`; per person into the two records."""
+    for i in range(income_vnd.size):
+        crops = crops_vnd_month[i] * crop_rate
+        farm = crops + tea_vnd_month[i] * tea_rate
+        farm = farm + forestry_vnd_month[i]
+        farm = farm + livestock_units[i] * livestock_return_vnd_per_unit
+        if crop_loss_months_left[i] != 0:
+            farm = farm - crops * np.float64(crop_loss_share[i])
+        earned = wage_vnd_per_worker_month[i] * wage_workers[i]
+        earned = earned * wage_kept_share
+        earned = earned + farm
+        earned = earned * np.float64(luck[i])
+        earned = earned * trend
+        if illness_months_left[i] != 0:
+            earned = earned * ill_kept_share
+        remittances = remittance_vnd_month[i] * trend
+        if abroad_months_left[i] != 0:
+            remittances = remittances + abroad_remittance_vnd_month
+        remittances = remittances * remittance_kept_share
+        income = earned + remittances
+        income = income + transfers_vnd_this_month[i]
+        per_person = income / members[i]
+        income_vnd[i] = income
+        income_vnd_per_person_month[i] = per_person
+        income_since_review_vnd[i] = income_since_review_vnd[i] + per_person
+
+
+@njit(cache=True)
+def settle_households(
+    income_vnd: np.ndarray,
+    extra_costs_vnd: np.ndarray,
+    members: np.ndarray,
+    children_6_15: np.ndarray,
+    out_of_school: np.ndarray,
+    tuition_exempt_months_left: np.ndarray,
+    formal_rate_per_year: np.ndarray,
+    savings_vnd: np.ndarray,
+    informal_debt_vnd: np.ndarray,
+    formal_debt_vnd: np.ndarray,
+    formal_instalment_vnd_month: np.ndarray,
+    arrears_vnd: np.ndarray,
+    arrears_months: np.ndarray,
+    livestock_units: np.ndarray,
+    usual_income_vnd_month: np.ndarray,
+    short_this_month: np.ndarray,
+    subsistence_vnd_per_person_month: float,
+    consumption_share_above_subsistence: float,
+    school_cost_vnd_per_child_month: float,
+    exempt_school_cost_vnd_per_child_month: float,
+    informal_interest_rate_per_month: float,
+    informal_repayment_share_per_month: float,
+    informal_borrowing_limit_months_of_income: float,
+    livestock_price_vnd: float,
+    usual_income_months: float,
+    savings_buffer_months_of_income: float,
+) -> None:
+    """Spending, saving, debt service and coping of every household for one month.
+
+    In order, for each household: debt service and subsistence come out of income before
+    discretionary consumption; school costs and unplanned costs are paid; the formal
+    instalment is paid only out of what is left (the rest goes into arrears, and a loan
+    below 1 VND is closed); informal debt is paid down from positive savings; a shortfall
+    is covered by informal borrowing up to a limit, then by selling livestock, and a
+    household still more than 1 VND short is marked `short_this_month`; the usual income
+    is smoothed and savings are capped at the buffer.
+    """
+    for i in range(income_vnd.size):
+        income = income_vnd[i]
+        formal_debt = formal_debt_vnd[i]
+        informal_debt = informal_debt_vnd[i]
+        debtor = formal_debt > 0.0
+        borrower = informal_debt > 0.0
+        formal_interest = 0.0
+        principal_due = 0.0
+        informal_interest = 0.0
+        if debtor:
+            formal_interest = formal_debt * formal_rate_per_year[i] / 12.0
+            principal_due = min(formal_instalment_vnd_month[i], formal_debt)
+        if borrower:
+            informal_interest = informal_debt * informal_interest_rate_per_month
+
+        floor = subsistence_vnd_per_person_month * members[i]
+        disposable = income
+        if debtor:
+            disposable = disposable - (formal_interest + principal_due)
+        if borrower:
+            disposable = disposable - informal_interest
+        disposable = disposable - floor
+        if disposable < 0.0:
+            disposable = 0.0
+        consumption = floor + consumption_share_above_subsistence * disposable
+        if tuition_exempt_months_left[i] > 0:
+            school = exempt_school_cost_vnd_per_child_month
+        else:
+            school = school_cost_vnd_per_child_month
+        school = school * children_6_15[i]
+        school = school * (0.0 if out_of_school[i] else 1.0)
+
+        savings = savings_vnd[i] + income
+        savings = savings - consumption
+        savings = savings - extra_costs_vnd[i]
+        savings = savings - school
+        if debtor:
+            savings = savings - formal_interest
+        if borrower:
+            savings = savings - informal_interest
+        if debtor:
+            paid = min(max(savings, 0.0), principal_due)
+            savings = savings - paid
+            remaining = formal_debt - paid
+            unpaid = principal_due - paid
+            if unpaid > 0:
+                arrears_vnd[i] = arrears_vnd[i] + unpaid
+                arrears_months[i] = arrears_months[i] + 1
+            else:
+                arrears_months[i] = 0
+            if remaining <= 1.0:
+                formal_debt_vnd[i] = 0.0
+                formal_instalment_vnd_month[i] = 0.0
+            else:
+                formal_debt_vnd[i] = remaining
+        if borrower:
+            repay = min(max(savings, 0.0), informal_debt * informal_repayment_share_per_month)
+            savings = savings - repay
+            informal_debt = informal_debt - repay
+
+        short = False
+        if savings < 0.0:
+            shortfall = -savings
+            savings = 0.0
+            capacity = (
+                informal_borrowing_limit_months_of_income * max(usual_income_vnd_month[i], 0.0)
+                - informal_debt
+            )
+            capacity = max(capacity, 0.0)
+            borrowed = min(shortfall, capacity)
+            informal_debt = informal_debt + borrowed
+            shortfall = shortfall - borrowed
+            if livestock_price_vnd > 0:
+                sold = min(livestock_units[i], shortfall / livestock_price_vnd)
+                livestock_units[i] = livestock_units[i] - sold
+                shortfall = shortfall - sold * livestock_price_vnd
+            short = shortfall > 1.0
+        short_this_month[i] = short
+        informal_debt_vnd[i] = informal_debt
+
+        usual = usual_income_vnd_month[i]
+        usual = usual + (income - usual) / usual_income_months
+        usual_income_vnd_month[i] = usual
+        savings_vnd[i] = min(savings, savings_buffer_months_of_income * max(usual, 0.0))
