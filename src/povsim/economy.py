@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from povsim.economy_kernels import earn_households, settle_households
+from povsim.household_loops import earn_households, settle_households
 from povsim.households import HouseholdState
 from povsim.sampling import true_rows
 from povsim.scenario.schema import Scenario

@@ -22,6 +22,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from povsim.household_loops import classify_households
 from povsim.households import HouseholdState
 from povsim.scenario.schema import Scenario
 
@@ -202,16 +203,28 @@ class PovertyStandard:
         deprivation_count: np.ndarray,
         urban: np.ndarray,
     ) -> np.ndarray:
-        """Each household's `Status` code (int8) from measured income and deprivation count."""
-        line = self.income_line(urban)
-        at_or_below = income_vnd_per_person_month <= line
-        status = np.full(len(line), Status.ABOVE_AVERAGE, dtype=np.int8)
-        status[~at_or_below & (income_vnd_per_person_month <= self.average_living_line_multiple * line)] = (
-            Status.AVERAGE
+        """Each household's `Status` code (int8) from measured income and deprivation count.
+
+        At or below its income line a household is poor if it has at least
+        `poor_min_deprivation_count` deprivations, else near-poor; above the line it is of
+        average living standard up to `average_living_line_multiple` times the line, and
+        above average beyond.
+        """
+        status = np.empty(len(urban), dtype=np.int8)
+        classify_households(
+            income_vnd_per_person_month,
+            deprivation_count,
+            urban,
+            self.rural_line_vnd_per_person_month,
+            self.urban_line_vnd_per_person_month,
+            self.average_living_line_multiple,
+            self.poor_min_deprivation_count,
+            int(Status.POOR),
+            int(Status.NEAR_POOR),
+            int(Status.AVERAGE),
+            int(Status.ABOVE_AVERAGE),
+            status,
         )
-        poor = at_or_below & (deprivation_count >= self.poor_min_deprivation_count)
-        status[at_or_below & ~poor] = Status.NEAR_POOR
-        status[poor] = Status.POOR
         return status
 
 

@@ -1,11 +1,12 @@
-"""Compiled per-household loops of the monthly earnings and spending update.
+"""Compiled per-household loops: earnings and settlement, classification, living conditions.
 
-The month's income and its settlement are long chains of arithmetic on each household's
-own numbers. Written as numpy expressions they cost a few dozen full-length passes (and as
-many temporary arrays) a month; a single compiled loop over households reads each number
-once. The loops perform the same IEEE operations in the same order, on the same types, as
-the numpy expressions they replace, so results are identical to the last bit; `economy`
-calls them, and its docstrings say what the update means.
+These updates are chains of arithmetic and comparisons on each household's own numbers.
+Written as numpy expressions they cost dozens of full-length passes (and as many temporary
+arrays); a compiled loop over households reads each number once. The loops perform the same
+IEEE operations in the same order, on the same types, as the numpy expressions they
+replaced, so results are identical to the last bit. Random draws stay with numpy's
+generators and are passed in, so the streams are unchanged. The modules that call them
+(`economy`, `standards`, `living_conditions`) say what the updates mean.
 
 Compiled with numba (`cache=True`: the machine code is kept beside this file, or in
 numba's user cache where that is read-only, so only the first run on a machine compiles).
@@ -195,3 +196,70 @@ def settle_households(
         usual = usual + (income - usual) / usual_income_months
         usual_income_vnd_month[i] = usual
         savings_vnd[i] = min(savings, savings_buffer_months_of_income * max(usual, 0.0))
+
+
+@njit(cache=True)
+def classify_households(
+    income_vnd_per_person_month: np.ndarray,
+    deprivation_count: np.ndarray,
+    urban: np.ndarray,
+    rural_line_vnd: float,
+    urban_line_vnd: float,
+    average_living_line_multiple: float,
+    poor_min_deprivation_count: int,
+    poor: int,
+    near_poor: int,
+    average: int,
+    above_average: int,
+    status: np.ndarray,
+) -> None:
+    """Each household's status code into `status` (see `PovertyStandard.classify`)."""
+    for i in range(status.size):
+        line = urban_line_vnd if urban[i] else rural_line_vnd
+        income = income_vnd_per_person_month[i]
+        if income <= line:
+            status[i] = poor if deprivation_count[i] >= poor_min_deprivation_count else near_poor
+        elif income <= average_living_line_multiple * line:
+            status[i] = average
+        else:
+            status[i] = above_average
+
+
+@njit(cache=True)
+def change_living_conditions(
+    lacks: np.ndarray,
+    house_type: np.ndarray,
+    floor_area_m2: np.ndarray,
+    members: np.ndarray,
+    comfortable: np.ndarray,
+    draws: np.ndarray,
+    improve_prob: float,
+    low_income_improve_prob: float,
+    worsen_prob: float,
+    top_house_type: int,
+    roomy_floor_area_m2_per_person: float,
+    floor_area_extension_factor: np.float32,
+) -> None:
+    """One year of remedies and lapses of each household's conditions, house and floor area.
+
+    `draws` holds one row of uniforms per condition, then the house upgrade, house decay
+    and floor extension rows, one column per household.
+    """
+    conditions = lacks.shape[1]
+    for i in range(lacks.shape[0]):
+        improve = improve_prob if comfortable[i] else low_income_improve_prob
+        for k in range(conditions):
+            draw = draws[k, i]
+            if lacks[i, k]:
+                if improve > draw:
+                    lacks[i, k] = False
+            elif worsen_prob > draw:
+                lacks[i, k] = True
+        house = house_type[i]
+        if house < top_house_type and draws[conditions, i] < improve:
+            house_type[i] = house + 1
+        elif house > 0 and draws[conditions + 1, i] < worsen_prob:
+            house_type[i] = house - 1
+        cramped = floor_area_m2[i] < roomy_floor_area_m2_per_person * members[i]
+        if cramped and draws[conditions + 2, i] < improve:
+            floor_area_m2[i] = floor_area_m2[i] * floor_area_extension_factor
