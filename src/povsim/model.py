@@ -127,9 +127,12 @@ class PovertyModel(mesa.Model):
         self.total_months = MONTHS_PER_YEAR * (last_review_year(params.calendar.end_date) - FIRST_REVIEW_YEAR)
         # Independent streams, so that switching one process or instrument off leaves the
         # random draws of all others unchanged (common random numbers across scenarios).
+        # SFC64 (each seed expanded by numpy's SeedSequence) draws the uniforms and normals
+        # that are about a third of a run's time about twice as fast as numpy's default PCG64.
         stream_seeds = self.rng.integers(0, 2**63, size=len(STREAMS))
         self.streams = {
-            name: np.random.default_rng(seed) for name, seed in zip(STREAMS, stream_seeds, strict=True)
+            name: np.random.Generator(np.random.SFC64(seed))
+            for name, seed in zip(STREAMS, stream_seeds, strict=True)
         }
         first_standard = decree_07(params)
         self.list_standard = first_standard  # the standard of the lists in force

@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from povsim.households import NO_STATUS, HouseholdState
+from povsim.sampling import chance_indices
 from povsim.scenario.schema import Scenario
 from povsim.standards import (
     INDICATORS,
@@ -46,9 +47,15 @@ def measure(
     # Log-normal error centred on the true income (median), as at the end-2021 review.
     error = np.exp(income_error_log_sd * rng.standard_normal(n))
     deprived = standard.deprivations(state)
-    if misclassification_prob > 0:
-        # Only indicators that can apply are misscored (no nutrition score without a child).
-        deprived ^= (rng.random(deprived.shape) < misclassification_prob) & standard.applicability(state)
+    # Each score is wrong with the misscoring chance, drawn for the few cells hit rather than
+    # with a uniform per household and indicator. Only indicators that can apply are
+    # misscored (no nutrition score without a child).
+    cells = chance_indices(rng, deprived.size, misclassification_prob)
+    if cells.size:
+        cells = cells[standard.applicability(state).ravel()[cells]]
+        deprived = np.ascontiguousarray(deprived)  # so that the flat view below writes through
+        scores = deprived.reshape(-1)
+        scores[cells] = ~scores[cells]
     return mean_income * error, deprived
 
 
