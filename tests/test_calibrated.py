@@ -4,6 +4,11 @@ These are the calibration's acceptance checks, run on the shipped posterior: the
 mean within 0.5 points of the observed 7 % with the 90 % band covering it, and the end-2021
 review at 21.97 % within binomial error. The tolerances are the acceptance criteria
 themselves (0.5 points) or derived from the sampling error, not tuned to the results.
+
+The mean is taken over 100 replicates: the end-2024 rate varies by about 0.8 points from
+replicate to replicate (posterior draws and district-wide shocks), so 20 replicates would
+estimate the mean only to about 0.2 points, too coarse for a 0.5-point criterion; 100
+estimate it to about 0.08.
 """
 
 from __future__ import annotations
@@ -22,9 +27,13 @@ from povsim.posterior import load_posterior
 CALIBRATED = SCENARIOS / "calibrated.toml"
 
 
+REPLICATES = 100
+
+
 def run_calibrated(tmp_path, *extra: str) -> dict:
     out = tmp_path / "calibrated"
-    assert main(["run", str(CALIBRATED), "--replicates", "20", "--out", str(out), "--quiet", *extra]) == 0
+    command = ["run", str(CALIBRATED), "--replicates", str(REPLICATES), "--workers", "2"]
+    assert main([*command, "--out", str(out), "--quiet", *extra]) == 0
     return json.loads((out / "summary.json").read_text())
 
 
@@ -32,9 +41,9 @@ def check_decline(summary: dict, households: int) -> None:
     scenario = load_scenario(CALIBRATED)
     targets = scenario.targets
     start = summary["reviews"]["2021"]["measure_rate"]
-    # 20 replicates of `households` households: the mean's binomial standard error.
+    # REPLICATES replicates of `households` households: the mean's binomial standard error.
     p = targets.initial_rate_share
-    se = np.sqrt(p * (1 - p) / (households * 20))
+    se = np.sqrt(p * (1 - p) / (households * REPLICATES))
     assert abs(start["mean"] - p) < 4 * se
     end = summary["reviews"]["2024"]["measure_rate"]
     assert abs(end["mean"] - targets.observed_2024_rate_share) <= 0.005
