@@ -1,9 +1,15 @@
-"""Throughput floor of the full model (issue 7); slow, so outside the default run (`-m slow`)."""
+"""Throughput floor of the full model and its lead over a per-agent Mesa loop (issue 7).
 
+Slow, so outside the default run (`-m slow`).
+"""
+
+import importlib.util
+import statistics
 import time
 
 import pytest
 
+from conftest import ROOT
 from povsim import PovertyModel, load_scenario
 from povsim.model import replicate_seed
 
@@ -31,3 +37,30 @@ def test_full_district_run_is_above_the_throughput_floor():
     throughput = FULL_DISTRICT_HOUSEHOLDS * months / seconds
     shown = f"{throughput / 1e6:.2f} million household-months/s"
     assert throughput >= FLOOR_HOUSEHOLD_MONTHS_PER_SECOND, shown
+
+
+def load_benchmark():
+    """`benchmarks/bench_model.py`, which holds the per-agent reference and its vectorised twin."""
+    path = ROOT / "benchmarks" / "bench_model.py"
+    spec = importlib.util.spec_from_file_location("bench_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_household_update_is_a_hundred_times_the_per_agent_mesa_loop():
+    """The same monthly household update, vectorised, against `Household.step` under `shuffle_do`.
+
+    Both at the full district's size, alternated three times; the median ratio must reach the
+    issue's 100x.
+    """
+    bench = load_benchmark()
+    bench.time_reference(1_000, 1)
+    bench.time_vectorised_update(1_000, 1)
+    households, ratios = FULL_DISTRICT_HOUSEHOLDS, []
+    for _ in range(3):
+        per_agent = households * 2 / bench.time_reference(households, 2)
+        vectorised = households * 12 / bench.time_vectorised_update(households, 12)
+        ratios.append(vectorised / per_agent)
+    assert statistics.median(ratios) >= 100, [f"{r:.0f}x" for r in ratios]
