@@ -25,12 +25,6 @@ from povsim.economy import (
     trend_factor,
 )
 from povsim.households import HouseholdState
-from povsim.living_conditions import (
-    FLOOR_AREA_EXTENSION_SHARE,
-    ROOMY_FLOOR_AREA_M2_PER_PERSON,
-    TOP_HOUSE_TYPE,
-)
-from povsim.living_conditions import advance_year as advance_living_conditions
 from povsim.scenario import load_scenario
 from povsim.standards import Status, decree_07, decree_351
 
@@ -216,26 +210,6 @@ def reference_classify(standard, income, count, urban):
     return status
 
 
-def reference_living_conditions(state, scenario, income_line, months, rng):
-    c = scenario.living_conditions
-    mean_income = state.income_since_review_vnd / months
-    comfortable = mean_income > scenario.standards.average_living_line_multiple * income_line
-    improve = np.where(
-        comfortable, c.improve_prob_per_year, c.improve_prob_per_year * c.low_income_improve_multiplier
-    )
-    draws = rng.random((state.lacks.shape[1] + 3, state.count))
-    lacking = state.lacks.T
-    changed = lacking & (improve > draws[:-3])
-    changed |= ~lacking & (c.worsen_prob_per_year > draws[:-3])
-    state.lacks ^= changed.T
-    upgrade = (state.house_type < TOP_HOUSE_TYPE) & (draws[-3] < improve)
-    decay = ~upgrade & (state.house_type > 0) & (draws[-2] < c.worsen_prob_per_year)
-    state.house_type += upgrade.astype(np.int8) - decay.astype(np.int8)
-    cramped = state.floor_area_m2 < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size
-    extend = cramped & (draws[-1] < improve)
-    state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE
-
-
 # --- the checks ---------------------------------------------------------------------------
 
 
@@ -288,14 +262,3 @@ def test_classification_loop_matches_numpy(seed):
     for standard in (decree_07(scenario), decree_351(scenario)):
         got = standard.classify(income, count, urban)
         assert got.tobytes() == reference_classify(standard, income, count, urban).tobytes()
-
-
-@pytest.mark.parametrize("seed", [1, 2])
-def test_living_conditions_loop_matches_numpy(seed):
-    scenario = load_scenario(None)
-    state = random_households(seed)
-    expected = copy.deepcopy(state)
-    line = decree_07(scenario).income_line(state.urban)
-    advance_living_conditions(state, scenario, line, 12, np.random.default_rng(seed))
-    reference_living_conditions(expected, scenario, line, 12, np.random.default_rng(seed))
-    assert_same_bits(state, expected)

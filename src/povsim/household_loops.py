@@ -1,4 +1,4 @@
-"""Compiled per-household loops: earnings and settlement, classification, living conditions.
+"""Compiled per-household loops: the month's earnings and settlement, and classification.
 
 These updates are chains of arithmetic and comparisons on each household's own numbers.
 Written as numpy expressions they cost dozens of full-length passes (and as many temporary
@@ -6,7 +6,11 @@ arrays); a compiled loop over households reads each number once. The loops perfo
 IEEE operations in the same order, on the same types, as the numpy expressions they
 replaced, so results are identical to the last bit. Random draws stay with numpy's
 generators and are passed in, so the streams are unchanged. The modules that call them
-(`economy`, `standards`, `living_conditions`) say what the updates mean.
+(`economy`, `standards`) say what the updates mean.
+
+Only chains of arithmetic gain: a loop whose branches follow random draws (selection by
+officials' errors, remedies of living conditions) was measured no faster, or slower, than
+numpy's vectorised comparisons, and those stay in numpy.
 
 Compiled with numba (`cache=True`: the machine code is kept beside this file, or in
 numba's user cache where that is read-only, so only the first run on a machine compiles).
@@ -223,43 +227,3 @@ def classify_households(
             status[i] = average
         else:
             status[i] = above_average
-
-
-@njit(cache=True)
-def change_living_conditions(
-    lacks: np.ndarray,
-    house_type: np.ndarray,
-    floor_area_m2: np.ndarray,
-    members: np.ndarray,
-    comfortable: np.ndarray,
-    draws: np.ndarray,
-    improve_prob: float,
-    low_income_improve_prob: float,
-    worsen_prob: float,
-    top_house_type: int,
-    roomy_floor_area_m2_per_person: float,
-    floor_area_extension_factor: np.float32,
-) -> None:
-    """One year of remedies and lapses of each household's conditions, house and floor area.
-
-    `draws` holds one row of uniforms per condition, then the house upgrade, house decay
-    and floor extension rows, one column per household.
-    """
-    conditions = lacks.shape[1]
-    for i in range(lacks.shape[0]):
-        improve = improve_prob if comfortable[i] else low_income_improve_prob
-        for k in range(conditions):
-            draw = draws[k, i]
-            if lacks[i, k]:
-                if improve > draw:
-                    lacks[i, k] = False
-            elif worsen_prob > draw:
-                lacks[i, k] = True
-        house = house_type[i]
-        if house < top_house_type and draws[conditions, i] < improve:
-            house_type[i] = house + 1
-        elif house > 0 and draws[conditions + 1, i] < worsen_prob:
-            house_type[i] = house - 1
-        cramped = floor_area_m2[i] < roomy_floor_area_m2_per_person * members[i]
-        if cramped and draws[conditions + 2, i] < improve:
-            floor_area_m2[i] = floor_area_m2[i] * floor_area_extension_factor
