@@ -75,6 +75,37 @@ def random_households(seed: int) -> HouseholdState:
     return state
 
 
+def add_special_values(state: HouseholdState, seed: int) -> HouseholdState:
+    """A few households with NaN, infinite or signed-zero amounts, no members, or odd debts.
+
+    The loops must treat these exactly as numpy does (NaN passes through minimum and
+    maximum, x / 0 is inf or NaN), even though a run should never produce them.
+    """
+    rng = np.random.default_rng(seed + 50)
+    specials = (np.nan, np.inf, -np.inf, -0.0, 0.0)
+    for name in (
+        "crops_vnd_month",
+        "wage_vnd_per_worker_month",
+        "remittance_vnd_month",
+        "transfers_vnd_this_month",
+        "usual_income_vnd_month",
+        "savings_vnd",
+        "informal_debt_vnd",
+        "formal_debt_vnd",
+        "formal_instalment_vnd_month",
+        "livestock_units",
+    ):
+        rows = rng.choice(N, 40, replace=False)
+        getattr(state, name)[rows] = rng.choice(specials, 40)
+    debtors = np.flatnonzero(state.formal_debt_vnd > 0)
+    state.formal_instalment_vnd_month[debtors[:30]] = 0.0  # debt with nothing due this month
+    state.arrears_months[debtors[30:60]] = np.iinfo(np.int16).max  # wraps, as numpy's int16 does
+    childless = rng.choice(N, 10, replace=False)
+    for name in ("n_under6", "n_6_15", "n_16_59", "n_60plus", "wage_workers"):
+        getattr(state, name)[childless] = 0  # no members: income per person is inf or NaN
+    return state
+
+
 def assert_same_bits(got: HouseholdState, expected: HouseholdState) -> None:
     for field in dataclasses.fields(HouseholdState):
         a, b = getattr(got, field.name), getattr(expected, field.name)
@@ -213,36 +244,48 @@ def reference_classify(standard, income, count, urban):
 # --- the checks ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("special", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("epidemic_months", [0, 2])
-def test_earnings_loop_matches_numpy(seed, epidemic_months):
+def test_earnings_loop_matches_numpy(seed, epidemic_months, special):
     scenario = load_scenario(None)
     market = MarketConditions(
         price_log_deviation=np.random.default_rng(seed).normal(0, 0.1, 3),
         epidemic_months_left=epidemic_months,
     )
     state = random_households(seed)
+    if special:
+        add_special_values(state, seed)
     expected = copy.deepcopy(state)
     normals = np.random.default_rng(seed + 100).standard_normal((2, N), dtype=np.float32)
     month, elapsed = seed * 3, seed * 7
-    income = earn(state, scenario, market, month, elapsed, normals)
-    expected_income = reference_earn(expected, scenario, market, month, elapsed, normals)
+    with np.errstate(all="ignore"):
+        income = earn(state, scenario, market, month, elapsed, normals)
+        expected_income = reference_earn(expected, scenario, market, month, elapsed, normals)
     assert income.tobytes() == expected_income.tobytes()
     assert_same_bits(state, expected)
 
 
+@pytest.mark.parametrize("special", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("livestock_price_vnd", [0.0, 9e6])
-def test_settlement_loop_matches_numpy(seed, livestock_price_vnd):
+def test_settlement_loop_matches_numpy(seed, livestock_price_vnd, special):
     scenario = load_scenario(None)
     rng = np.random.default_rng(seed + 200)
     state = random_households(seed)
+    if special:
+        add_special_values(state, seed)
+        for name in ("n_under6", "n_6_15", "n_16_59", "n_60plus"):  # settlement needs members
+            getattr(state, name)[state.size == 0] = 1 if name == "n_16_59" else 0
     expected = copy.deepcopy(state)
     income = rng.normal(4e6, 6e6, N)  # some negative
+    if special:
+        income[rng.choice(N, 40, replace=False)] = rng.choice([np.nan, np.inf, -np.inf, -0.0], 40)
     extra = np.where(rng.random(N) < 0.1, rng.lognormal(15, 1, N), 0.0)
     candidates = np.flatnonzero(rng.random(N) < 0.3)
-    settle_month(state, scenario, income, extra, candidates, livestock_price_vnd)
-    reference_settle_month(expected, scenario, income, extra, candidates, livestock_price_vnd)
+    with np.errstate(all="ignore"):
+        settle_month(state, scenario, income, extra, candidates, livestock_price_vnd)
+        reference_settle_month(expected, scenario, income, extra, candidates, livestock_price_vnd)
     assert_same_bits(state, expected)
     # The cases the comparison is about occurred.
     assert expected.short_this_month.any()

@@ -52,15 +52,15 @@ def load_benchmark():
 def test_household_update_is_a_hundred_times_the_per_agent_mesa_loop():
     """The same monthly household update, vectorised, against `Household.step` under `shuffle_do`.
 
-    Both at the full district's size, alternated three times; the median ratio must reach the
-    issue's 100x.
+    Both at the full district's size, alternated three times; the ratio of the median
+    throughputs (as `bench_model.py` prints it) must reach the issue's 100x.
     """
     bench = load_benchmark()
     bench.time_reference(1_000, 1)
     bench.time_vectorised_update(1_000, 1)
-    households, ratios = FULL_DISTRICT_HOUSEHOLDS, []
+    households, per_agent, vectorised = FULL_DISTRICT_HOUSEHOLDS, [], []
     for _ in range(3):
-        per_agent = households * 2 / bench.time_reference(households, 2)
-        vectorised = households * 12 / bench.time_vectorised_update(households, 12)
-        ratios.append(vectorised / per_agent)
-    assert statistics.median(ratios) >= 100, [f"{r:.0f}x" for r in ratios]
+        per_agent.append(households * 2 / bench.time_reference(households, 2))
+        vectorised.append(households * 12 / bench.time_vectorised_update(households, 12))
+    ratio = statistics.median(vectorised) / statistics.median(per_agent)
+    assert ratio >= 100, f"{ratio:.0f}x"

@@ -225,3 +225,26 @@ def test_savings_buffer_follows_usual_not_this_months_income(small):
     buffer = small.coping.savings_buffer_months_of_income * state.usual_income_vnd_month
     assert (state.savings_vnd <= buffer + 1e-6).all()
     assert (state.savings_vnd > small.coping.savings_buffer_months_of_income * 8_000_000.0 * 0.5).mean() > 0.5
+
+
+@pytest.mark.parametrize("chance", [0.02, 1.0])
+def test_review_misscores_each_applicable_score_with_its_chance(small, chance):
+    """Sparse (2 %) and certain misscoring: only applicable scores flip, at the chance given."""
+    from povsim.review import measure
+
+    model = PovertyModel(scenario=small, rng=5)
+    state = model.households
+    state.n_under6[::3] = 0
+    state.n_6_15[::3] = 0
+    standard = model.standard
+    truth = standard.deprivations(state)
+    applies = standard.applicability(state)
+    _, scored = measure(state, standard, 12, 0.1, chance, np.random.default_rng(2))
+    flipped = scored ^ truth
+    assert not flipped[~applies].any()
+    cells = int(applies.sum())
+    if chance == 1.0:
+        assert flipped[applies].all()
+    else:
+        sd = np.sqrt(cells * chance * (1 - chance))
+        assert abs(int(flipped.sum()) - cells * chance) < 4 * sd

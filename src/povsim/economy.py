@@ -76,6 +76,9 @@ def earn(
         normals: two rows of standard normal draws, one column per household.
     """
     e, s = scenario.economy, scenario.shocks
+    # The compiled loop does not check bounds: arrays from outside the state must fit it.
+    if normals.shape != (2, state.count):
+        raise ValueError(f"normals have shape {normals.shape}, expected (2, {state.count})")
     phi = persistent_monthly_autocorrelation(scenario)
     persistent = state.income_persistent
     persistent *= phi
@@ -144,6 +147,10 @@ def settle_month(
         livestock_price_vnd: what one livestock unit sells for this month.
     """
     c = scenario.coping
+    # The compiled loop does not check bounds: arrays from outside the state must fit it.
+    for name, values in (("income_vnd", income_vnd), ("extra_costs_vnd", extra_costs_vnd)):
+        if values.shape != (state.count,):
+            raise ValueError(f"{name} has shape {values.shape}, expected ({state.count},)")
     full_school_cost = c.school_cost_vnd_per_child_month
     settle_households(
         income_vnd,
@@ -170,7 +177,7 @@ def settle_month(
         c.informal_repayment_share_per_month,
         c.informal_borrowing_limit_months_of_income,
         livestock_price_vnd,
-        USUAL_INCOME_MONTHS,
+        float(USUAL_INCOME_MONTHS),
         c.savings_buffer_months_of_income,
     )
     # Households still short take a child out of school if they are this month's candidates.

@@ -4,7 +4,10 @@ These updates are chains of arithmetic and comparisons on each household's own n
 Written as numpy expressions they cost dozens of full-length passes (and as many temporary
 arrays); a compiled loop over households reads each number once. The loops perform the same
 IEEE operations in the same order, on the same types, as the numpy expressions they
-replaced, so results are identical to the last bit. Random draws stay with numpy's
+replaced, so results are identical to the last bit, NaN, infinities and signed zeros
+included: `minimum` and `maximum` below follow numpy's rules (a NaN in either argument
+wins; of two equal values the second is returned), and division follows numpy's error
+model (x / 0 is inf or NaN, not an exception). Random draws stay with numpy's
 generators and are passed in, so the streams are unchanged. The modules that call them
 (`economy`, `standards`) say what the updates mean.
 
@@ -21,8 +24,30 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+COMPILE = {"cache": True, "error_model": "numpy"}
 
-@njit(cache=True)
+
+@njit(**COMPILE)
+def minimum(a: float, b: float) -> float:
+    """`np.minimum(a, b)` for two scalars: NaN if either is NaN, else the smaller (b if equal)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a < b else b
+
+
+@njit(**COMPILE)
+def maximum(a: float, b: float) -> float:
+    """`np.maximum(a, b)` for two scalars: NaN if either is NaN, else the larger (b if equal)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a > b else b
+
+
+@njit(**COMPILE)
 def earn_households(
     crops_vnd_month: np.ndarray,
     tea_vnd_month: np.ndarray,
@@ -77,7 +102,7 @@ def earn_households(
         income_since_review_vnd[i] = income_since_review_vnd[i] + per_person
 
 
-@njit(cache=True)
+@njit(**COMPILE)
 def settle_households(
     income_vnd: np.ndarray,
     extra_costs_vnd: np.ndarray,
@@ -127,7 +152,7 @@ def settle_households(
         informal_interest = 0.0
         if debtor:
             formal_interest = formal_debt * formal_rate_per_year[i] / 12.0
-            principal_due = min(formal_instalment_vnd_month[i], formal_debt)
+            principal_due = minimum(formal_instalment_vnd_month[i], formal_debt)
         if borrower:
             informal_interest = informal_debt * informal_interest_rate_per_month
 
@@ -138,8 +163,7 @@ def settle_households(
         if borrower:
             disposable = disposable - informal_interest
         disposable = disposable - floor
-        if disposable < 0.0:
-            disposable = 0.0
+        disposable = maximum(disposable, 0.0)
         consumption = floor + consumption_share_above_subsistence * disposable
         if tuition_exempt_months_left[i] > 0:
             school = exempt_school_cost_vnd_per_child_month
@@ -157,7 +181,7 @@ def settle_households(
         if borrower:
             savings = savings - informal_interest
         if debtor:
-            paid = min(max(savings, 0.0), principal_due)
+            paid = minimum(maximum(savings, 0.0), principal_due)
             savings = savings - paid
             remaining = formal_debt - paid
             unpaid = principal_due - paid
@@ -172,7 +196,7 @@ def settle_households(
             else:
                 formal_debt_vnd[i] = remaining
         if borrower:
-            repay = min(max(savings, 0.0), informal_debt * informal_repayment_share_per_month)
+            repay = minimum(maximum(savings, 0.0), informal_debt * informal_repayment_share_per_month)
             savings = savings - repay
             informal_debt = informal_debt - repay
 
@@ -181,15 +205,15 @@ def settle_households(
             shortfall = -savings
             savings = 0.0
             capacity = (
-                informal_borrowing_limit_months_of_income * max(usual_income_vnd_month[i], 0.0)
+                informal_borrowing_limit_months_of_income * maximum(usual_income_vnd_month[i], 0.0)
                 - informal_debt
             )
-            capacity = max(capacity, 0.0)
-            borrowed = min(shortfall, capacity)
+            capacity = maximum(capacity, 0.0)
+            borrowed = minimum(shortfall, capacity)
             informal_debt = informal_debt + borrowed
             shortfall = shortfall - borrowed
             if livestock_price_vnd > 0:
-                sold = min(livestock_units[i], shortfall / livestock_price_vnd)
+                sold = minimum(livestock_units[i], shortfall / livestock_price_vnd)
                 livestock_units[i] = livestock_units[i] - sold
                 shortfall = shortfall - sold * livestock_price_vnd
             short = shortfall > 1.0
@@ -199,10 +223,10 @@ def settle_households(
         usual = usual_income_vnd_month[i]
         usual = usual + (income - usual) / usual_income_months
         usual_income_vnd_month[i] = usual
-        savings_vnd[i] = min(savings, savings_buffer_months_of_income * max(usual, 0.0))
+        savings_vnd[i] = minimum(savings, savings_buffer_months_of_income * maximum(usual, 0.0))
 
 
-@njit(cache=True)
+@njit(**COMPILE)
 def classify_households(
     income_vnd_per_person_month: np.ndarray,
     deprivation_count: np.ndarray,

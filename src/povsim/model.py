@@ -127,8 +127,9 @@ class PovertyModel(mesa.Model):
         self.total_months = MONTHS_PER_YEAR * (last_review_year(params.calendar.end_date) - FIRST_REVIEW_YEAR)
         # Independent streams, so that switching one process or instrument off leaves the
         # random draws of all others unchanged (common random numbers across scenarios).
-        # SFC64 (each seed expanded by numpy's SeedSequence) draws the uniforms and normals
-        # that are about a third of a run's time about twice as fast as numpy's default PCG64.
+        # SFC64 (each seed expanded by numpy's SeedSequence) draws uniforms 1.25x and normals
+        # 1.13x as fast as numpy's default PCG64 (benchmarks/bench_streams.py); draws are
+        # about a third of a run's time.
         stream_seeds = self.rng.integers(0, 2**63, size=len(STREAMS))
         self.streams = {
             name: np.random.Generator(np.random.SFC64(seed))

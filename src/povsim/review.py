@@ -52,10 +52,10 @@ def measure(
     # misscored (no nutrition score without a child).
     cells = chance_indices(rng, deprived.size, misclassification_prob)
     if cells.size:
-        cells = cells[standard.applicability(state).ravel()[cells]]
-        deprived = np.ascontiguousarray(deprived)  # so that the flat view below writes through
-        scores = deprived.reshape(-1)
-        scores[cells] = ~scores[cells]
+        households, indicators = np.divmod(cells, deprived.shape[1])  # cells in row-major order
+        applies = standard.applicability(state)[households, indicators]
+        households, indicators = households[applies], indicators[applies]
+        deprived[households, indicators] = ~deprived[households, indicators]
     return mean_income * error, deprived
 
 

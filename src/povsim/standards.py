@@ -210,6 +210,8 @@ class PovertyStandard:
         average living standard up to `average_living_line_multiple` times the line, and
         above average beyond.
         """
+        if not len(income_vnd_per_person_month) == len(deprivation_count) == len(urban):
+            raise ValueError("incomes, deprivation counts and urban flags differ in length")
         status = np.empty(len(urban), dtype=np.int8)
         classify_households(
             income_vnd_per_person_month,
