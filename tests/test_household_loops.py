@@ -1,5 +1,7 @@
 """The compiled household loops give exactly what the numpy expressions they replaced gave.
 
+Covered: earnings, settlement, classification, loss of workers and treatment costs.
+
 Each reference below is the numpy formulation the model used before the loop was compiled
 (the same operations, order and types). The loops are checked against it bit for bit, on
 random households that include the edge cases: no debt, debt below an instalment, negative
@@ -26,6 +28,7 @@ from povsim.economy import (
 )
 from povsim.households import HouseholdState
 from povsim.scenario import load_scenario
+from povsim.shocks import TREATMENT_COST_LOG_SD, WORKER_DEATH_SHARE, fall_ill, remove_workers
 from povsim.standards import Status, decree_07, decree_351
 
 N = 4_000
@@ -241,6 +244,38 @@ def reference_classify(standard, income, count, urban):
     return status
 
 
+def reference_remove_workers(state, hit, wage_draws, death_draws):
+    state.worker_loss_count[hit] += 1
+    workers = np.maximum(state.n_16_59[hit] - state.jobless[hit], 1)
+    wage_hit = (state.wage_workers[hit] > 0) & (wage_draws < state.wage_workers[hit] / workers)
+    state.wage_workers[hit[wage_hit]] -= 1
+    farm = hit[~wage_hit]
+    farm_workers = np.maximum(workers[~wage_hit] - state.wage_workers[farm], 1)
+    kept = 1.0 - 1.0 / (farm_workers + 1)
+    state.crops_vnd_month[farm] *= kept
+    state.tea_vnd_month[farm] *= kept
+    dies = hit[(death_draws < WORKER_DEATH_SHARE) & (state.n_16_59[hit] + state.n_60plus[hit] > 1)]
+    state.n_16_59[dies] -= 1
+    state.jobless[dies] = np.minimum(state.jobless[dies], state.n_16_59[dies])
+    state.wage_workers[dies] = np.minimum(state.wage_workers[dies], state.n_16_59[dies] - state.jobless[dies])
+
+
+def reference_fall_ill(state, scenario, candidates, cost_normals, poor_card_paid_share):
+    s = scenario.shocks
+    healthy = state.illness_months_left[candidates] == 0
+    sick, normals = candidates[healthy], cost_normals[healthy]
+    state.illness_months_left[sick] = s.illness_duration_months
+    state.illness_count[sick] += 1
+    mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
+    insured = ~state.lacks[sick, state.condition("health_insurance")]
+    paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
+    poor_card = insured & state.state_insurance_card[sick] & (state.status[sick] == Status.POOR)
+    paid_share[poor_card] = poor_card_paid_share
+    cost = np.zeros(state.count)
+    cost[sick] = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals) * (1.0 - paid_share)
+    return cost, sick.size
+
+
 # --- the checks ---------------------------------------------------------------------------
 
 
@@ -305,3 +340,36 @@ def test_classification_loop_matches_numpy(seed):
     for standard in (decree_07(scenario), decree_351(scenario)):
         got = standard.classify(income, count, urban)
         assert got.tobytes() == reference_classify(standard, income, count, urban).tobytes()
+
+
+@pytest.mark.parametrize("special", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_worker_loss_loop_matches_numpy(seed, special):
+    state = random_households(seed)
+    if special:
+        add_special_values(state, seed)
+    rng = np.random.default_rng(seed + 300)
+    hit = np.sort(rng.choice(N, 600, replace=False))
+    wage_draws, death_draws = rng.random((2, hit.size))
+    expected = copy.deepcopy(state)
+    remove_workers(state, hit, wage_draws, death_draws)
+    reference_remove_workers(expected, hit, wage_draws, death_draws)
+    assert_same_bits(state, expected)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_illness_cost_loop_matches_numpy(seed):
+    scenario = load_scenario(None)
+    state = random_households(seed)
+    rng = np.random.default_rng(seed + 400)
+    state.illness_months_left[rng.random(N) < 0.3] = 2
+    state.state_insurance_card[:] = rng.random(N) < 0.3
+    state.status[:] = rng.integers(0, 4, N)
+    candidates = np.sort(rng.choice(N, 800, replace=False))
+    normals = rng.standard_normal(candidates.size)
+    expected = copy.deepcopy(state)
+    cost, count = fall_ill(state, scenario, candidates, normals, 0.95)
+    expected_cost, expected_count = reference_fall_ill(expected, scenario, candidates, normals, 0.95)
+    assert count == expected_count
+    assert cost.tobytes() == expected_cost.tobytes()
+    assert_same_bits(state, expected)

@@ -251,3 +251,61 @@ def classify_households(
             status[i] = average
         else:
             status[i] = above_average
+
+
+@njit(**COMPILE)
+def remove_workers_at(
+    hit: np.ndarray,
+    wage_draws: np.ndarray,
+    death_draws: np.ndarray,
+    death_share: float,
+    worker_loss_count: np.ndarray,
+    n_16_59: np.ndarray,
+    n_60plus: np.ndarray,
+    jobless: np.ndarray,
+    wage_workers: np.ndarray,
+    crops_vnd_month: np.ndarray,
+    tea_vnd_month: np.ndarray,
+) -> None:
+    """Each hit household loses a working-age member to work (see `shocks.remove_workers`)."""
+    for k in range(hit.size):
+        i = hit[k]
+        worker_loss_count[i] += 1
+        workers = max(n_16_59[i] - jobless[i], 1)
+        wage = wage_workers[i]
+        if wage > 0 and wage_draws[k] < wage / workers:
+            wage_workers[i] = wage - 1
+        else:
+            farm_workers = max(workers - wage, 1)
+            kept = 1.0 - 1.0 / (farm_workers + 1)
+            crops_vnd_month[i] = crops_vnd_month[i] * kept
+            tea_vnd_month[i] = tea_vnd_month[i] * kept
+        if death_draws[k] < death_share and n_16_59[i] + n_60plus[i] > 1:
+            adults = n_16_59[i] - 1
+            n_16_59[i] = adults
+            jobless[i] = min(jobless[i], adults)
+            wage_workers[i] = min(wage_workers[i], adults - jobless[i])
+
+
+@njit(**COMPILE)
+def charge_treatment_at(
+    sick: np.ndarray,
+    cost_before_insurance_vnd: np.ndarray,
+    lacks_insurance: np.ndarray,
+    state_insurance_card: np.ndarray,
+    status: np.ndarray,
+    poor: int,
+    insurance_paid_share: float,
+    poor_card_paid_share: float,
+    cost_vnd: np.ndarray,
+) -> None:
+    """Each sick household's out-of-pocket treatment cost into `cost_vnd` (see `shocks.fall_ill`)."""
+    for k in range(sick.size):
+        i = sick[k]
+        if lacks_insurance[i]:
+            paid_share = 0.0
+        elif state_insurance_card[i] and status[i] == poor:
+            paid_share = poor_card_paid_share
+        else:
+            paid_share = insurance_paid_share
+        cost_vnd[i] = cost_before_insurance_vnd[k] * (1.0 - paid_share)

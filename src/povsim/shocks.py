@@ -14,6 +14,7 @@ import numpy as np
 
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
+from povsim.household_loops import charge_treatment_at, remove_workers_at
 from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.sampling import chance_indices, thinned_rows, true_rows
 from povsim.scenario.schema import Scenario
@@ -104,12 +105,18 @@ def fall_ill(
     if s.illness_treatment_cost_vnd <= 0.0:
         return np.zeros(state.count), sick.size
     mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
-    insured = ~state.lacks[sick, state.condition("health_insurance")]
-    paid_share = np.where(insured, s.insurance_paid_cost_share, 0.0)
-    poor_card = insured & state.state_insurance_card[sick] & (state.status[sick] == Status.POOR)
-    paid_share[poor_card] = poor_card_paid_share
     cost = np.zeros(state.count)
-    cost[sick] = np.exp(mean_log + TREATMENT_COST_LOG_SD * normals) * (1.0 - paid_share)
+    charge_treatment_at(
+        sick,
+        np.exp(mean_log + TREATMENT_COST_LOG_SD * normals),
+        state.lacks[:, state.condition("health_insurance")],
+        state.state_insurance_card,
+        state.status,
+        int(Status.POOR),
+        s.insurance_paid_cost_share,
+        poor_card_paid_share,
+        cost,
+    )
     return cost, sick.size
 
 
@@ -134,19 +141,21 @@ def remove_workers(
     (elderly, teenagers) as one more pair of hands, so a farm never stops entirely. Half the
     losses are deaths, which also remove the member (never the household's last adult).
     """
-    state.worker_loss_count[hit] += 1
-    workers = np.maximum(state.n_16_59[hit] - state.jobless[hit], 1)
-    wage_hit = (state.wage_workers[hit] > 0) & (wage_draws < state.wage_workers[hit] / workers)
-    state.wage_workers[hit[wage_hit]] -= 1
-    farm = hit[~wage_hit]
-    farm_workers = np.maximum(workers[~wage_hit] - state.wage_workers[farm], 1)
-    kept = 1.0 - 1.0 / (farm_workers + 1)
-    state.crops_vnd_month[farm] *= kept
-    state.tea_vnd_month[farm] *= kept
-    dies = hit[(death_draws < WORKER_DEATH_SHARE) & (state.n_16_59[hit] + state.n_60plus[hit] > 1)]
-    state.n_16_59[dies] -= 1
-    state.jobless[dies] = np.minimum(state.jobless[dies], state.n_16_59[dies])
-    state.wage_workers[dies] = np.minimum(state.wage_workers[dies], state.n_16_59[dies] - state.jobless[dies])
+    # A loop over the few households hit: the same steps as numpy expressions cost a few
+    # dozen small calls a month, a fixed cost that weighs on small populations.
+    remove_workers_at(
+        hit,
+        wage_draws,
+        death_draws,
+        WORKER_DEATH_SHARE,
+        state.worker_loss_count,
+        state.n_16_59,
+        state.n_60plus,
+        state.jobless,
+        state.wage_workers,
+        state.crops_vnd_month,
+        state.tea_vnd_month,
+    )
 
 
 def change_jobs(
