@@ -22,7 +22,7 @@ from povsim.economy import PRODUCTS, MarketConditions, earn, settle_month, trend
 from povsim.households import Household
 from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
 from povsim.population import synthesize
-from povsim.review import measure, record_review, share_true, standard_counterfactuals
+from povsim.review import measure, review_households, share_true
 from povsim.sampling import chance_indices
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
@@ -152,23 +152,15 @@ class PovertyModel(mesa.Model):
         self.month_events = MonthEvents()
         # The end-2021 review scores the synthesised deprivations without error.
         self.reviews: list[dict[str, Any]] = [
-            record_review(
+            review_households(
                 self.households,
+                params,
                 first_standard,
                 FIRST_REVIEW_YEAR,
                 measured_income,
                 first_standard.deprivations(self.households),
             )
         ]
-        self.reviews[-1].update(
-            standard_counterfactuals(
-                self.households,
-                params,
-                first_standard,
-                measured_income,
-                first_standard.deprivations(self.households),
-            )
-        )
         self.status_history = [self.households.status.copy()]
         self.measured_income_history = [measured_income.astype(np.float32)]
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
@@ -298,8 +290,7 @@ class PovertyModel(mesa.Model):
             r.indicator_misscoring_prob_per_review,
             self.streams["review"],
         )
-        self.reviews.append(record_review(state, standard, self.year, income, deprived))
-        self.reviews[-1].update(standard_counterfactuals(state, self.params, standard, income, deprived))
+        self.reviews.append(review_households(state, self.params, standard, self.year, income, deprived))
         self.list_standard = standard
         self.status_history.append(state.status.copy())
         self.measured_income_history.append(income.astype(np.float32))

@@ -72,15 +72,36 @@ def deprivation_counts(deprived: np.ndarray, dtype: type[np.integer]) -> np.ndar
     return counts.astype(dtype)
 
 
+def review_households(
+    state: HouseholdState,
+    scenario: Scenario,
+    standard: PovertyStandard,
+    year: int,
+    measured_income: np.ndarray,
+    deprived: np.ndarray,
+) -> dict[str, float | int | str]:
+    """Hold the review: `record_review`'s figures and `standard_counterfactuals`' rates.
+
+    Each household's count of scored deprivations is taken once for both.
+    """
+    counts = deprivation_counts(deprived, np.int16)
+    record = record_review(state, standard, year, measured_income, deprived, counts)
+    record.update(standard_counterfactuals(state, scenario, standard, measured_income, deprived, counts))
+    return record
+
+
 def record_review(
     state: HouseholdState,
     standard: PovertyStandard,
     year: int,
     measured_income: np.ndarray,
     deprived: np.ndarray,
+    counts: np.ndarray,
 ) -> dict[str, float | int | str]:
-    """Classify every household, update its history, and return the review's figures."""
-    counts = deprivation_counts(deprived, np.int64)
+    """Classify every household, update its history, and return the review's figures.
+
+    `counts` holds each household's number of scored deprivations (the row sums of `deprived`).
+    """
     status = standard.classify(measured_income, counts, state.urban)
     poor_now = status == Status.POOR
     reviewed_before = state.status != NO_STATUS
@@ -158,6 +179,7 @@ def standard_counterfactuals(
     standard: PovertyStandard,
     measured_income: np.ndarray,
     deprived: np.ndarray,
+    counts: np.ndarray,
 ) -> dict[str, float]:
     """The rates this review would show under each yardstick, for the same households.
 
@@ -174,16 +196,16 @@ def standard_counterfactuals(
         standard: the standard in force at this review.
         measured_income: the review's measured income per person per month.
         deprived: the review's scored deprivations under `standard` (households x indicators).
+        counts: each household's number of those deprivations (int16, not modified).
 
     Returns:
         `<rate>_under_<yardstick>` for the poor, near-poor and combined rates.
     """
     scored = dict(zip(standard.indicators, deprived.T, strict=True))
-    in_force_count = deprivation_counts(deprived, np.int16)
     record: dict[str, float] = {}
     for suffix, other in counterfactual_standards(scenario).items():
         # The review's own count, less the indicators the other standard drops, plus those it adds.
-        count = in_force_count.copy()
+        count = counts.copy()
         for name in standard.indicators:
             if name not in other.indicators:
                 count -= scored[name]
@@ -193,11 +215,11 @@ def standard_counterfactuals(
         status = other.classify(measured_income, count, state.urban)
         poor = np.count_nonzero(status == Status.POOR)
         near_poor = np.count_nonzero(status == Status.NEAR_POOR)
-        counts = (poor, near_poor, poor + near_poor)  # shares as `status_rates` computes them
+        households = (poor, near_poor, poor + near_poor)  # shares as `status_rates` computes them
         record.update(
             {
                 f"{rate}_under_{suffix}": float(n / state.count)
-                for rate, n in zip(COUNTERFACTUAL_RATES, counts, strict=True)
+                for rate, n in zip(COUNTERFACTUAL_RATES, households, strict=True)
             }
         )
     return record
