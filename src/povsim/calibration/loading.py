@@ -16,6 +16,7 @@ from povsim.experiments.loading import (
     FIRST_REVIEW_YEAR,
     IDENTIFIER_PATTERN,
     load_base_scenario,
+    require_a_table,
     validate_named,
 )
 from povsim.experiments.outcomes import check_outcomes
@@ -36,17 +37,12 @@ def load_calibration(path: str | Path) -> Calibration:
     path = Path(path)
     shown = str(path)
     data = read_toml(path)
-    if not any(key in data for key in CALIBRATION_TABLES):
-        raise InputError(
-            [
-                Problem(
-                    shown,
-                    "",
-                    "has no [priors] or [moments] table; expected a calibration file "
-                    "(see experiments/calibration.toml)",
-                )
-            ]
-        )
+    require_a_table(
+        data,
+        CALIBRATION_TABLES,
+        shown,
+        "has no [priors] or [moments] table; expected a calibration file (see experiments/calibration.toml)",
+    )
     spec, problems = validate_named(data, shown, CalibrationSpec)
     base_file = path.parent / spec.scenario
     base = load_base_scenario(spec.scenario, base_file, flatten(spec.overrides), shown)

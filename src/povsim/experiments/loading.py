@@ -52,17 +52,13 @@ def load_experiment(path: str | Path) -> Experiment:
             ) from None
         raise
     text = path.read_text(encoding="utf-8")
-    if not any(key in data for key in EXPERIMENT_TABLES):
-        raise InputError(
-            [
-                Problem(
-                    shown,
-                    "",
-                    "has no [design], [parameters] or [outcomes] table: it looks like a scenario, not an "
-                    "experiment; expected an experiment file (see experiments/smoke.toml)",
-                )
-            ]
-        )
+    require_a_table(
+        data,
+        EXPERIMENT_TABLES,
+        shown,
+        "has no [design], [parameters] or [outcomes] table: it looks like a scenario, not an "
+        "experiment; expected an experiment file (see experiments/smoke.toml)",
+    )
     spec, problems = validate_named(data, shown, ExperimentSpec)
     base_file = path.parent / spec.scenario
     base = _load_base(spec, base_file, shown)
@@ -118,6 +114,12 @@ def load_experiment(path: str | Path) -> Experiment:
 def _load_base(spec: ExperimentSpec, base_file: Path, shown: str) -> Scenario:
     base = load_base_scenario(spec.scenario, base_file, flatten(spec.overrides), shown)
     return with_overrides(base, {"run.master_seed": spec.master_seed, "run.replicate_count": spec.replicates})
+
+
+def require_a_table(data: dict, tables: tuple[str, ...], shown: str, complaint: str) -> None:
+    """Refuse, with `complaint`, a file that has none of the tables that make it what it claims."""
+    if not any(key in data for key in tables):
+        raise InputError([Problem(shown, "", complaint)])
 
 
 def validate_named[T: BaseModel](data: dict, shown: str, root: type[T]) -> tuple[T, list[Problem]]:
