@@ -373,3 +373,19 @@ def test_illness_cost_loop_matches_numpy(seed):
     assert count == expected_count
     assert cost.tobytes() == expected_cost.tobytes()
     assert_same_bits(state, expected)
+
+
+def test_loops_refuse_arrays_that_do_not_fit_the_households():
+    """The loops do not check bounds, so their callers refuse arrays of the wrong size."""
+    scenario = load_scenario(None)
+    state = random_households(1)
+    market = MarketConditions(price_log_deviation=np.zeros(3))
+    with pytest.raises(ValueError, match=r"normals have shape \(2, 10\)"):
+        earn(state, scenario, market, 1, 1, np.zeros((2, 10), np.float32))
+    short = np.zeros(N - 1)
+    with pytest.raises(ValueError, match="income_vnd has shape"):
+        settle_month(state, scenario, short, np.zeros(N), np.empty(0, int), 1e7)
+    with pytest.raises(ValueError, match="extra_costs_vnd has shape"):
+        settle_month(state, scenario, np.zeros(N), short, np.empty(0, int), 1e7)
+    with pytest.raises(ValueError, match="differ in length"):
+        decree_07(scenario).classify(np.zeros(N), np.zeros(N - 1, int), np.zeros(N, bool))
