@@ -166,24 +166,30 @@ def test_setting_a_drawn_parameter_is_refused(tmp_path, three, capsys):
     assert f"{in_file}: {GROWTH} = 0.1: is drawn from the posterior" in capsys.readouterr().err
 
 
-def test_a_sweep_cannot_vary_a_drawn_parameter(tmp_path, three, capsys):
-    scenario = scenario_with(tmp_path, three)
-    experiment = write(
-        tmp_path / "sweep.toml",
+def grid_sweep(path, scenario, overrides: str, name: str, parameter: str, levels: str):
+    """A one-replicate grid sweep of `scenario` over one parameter, with optional [overrides] lines."""
+    overrides_table = f"[overrides]\n{overrides}\n" if overrides else ""
+    return write(
+        path,
         f"""
 name = "s"
 scenario = "{scenario.name}"
 master_seed = 1
 replicates = 1
-[design]
+{overrides_table}[design]
 method = "grid"
-[parameters.growth]
-path = "{GROWTH}"
-levels = [0.05, 0.1]
+[parameters.{name}]
+path = "{parameter}"
+levels = {levels}
 [outcomes]
 rate = "reviews.2022.poor_rate"
 """,
     )
+
+
+def test_a_sweep_cannot_vary_a_drawn_parameter(tmp_path, three, capsys):
+    scenario = scenario_with(tmp_path, three)
+    experiment = grid_sweep(tmp_path / "sweep.toml", scenario, "", "growth", GROWTH, "[0.05, 0.1]")
     assert main(["sweep", str(experiment), "--out", str(tmp_path / "out"), "--workers", "1"]) == 2
     err = capsys.readouterr().err
     assert f"{experiment}: parameters.growth" in err
@@ -193,23 +199,9 @@ rate = "reviews.2022.poor_rate"
 
 def test_a_sweep_cannot_fix_a_drawn_parameter_in_its_overrides(tmp_path, three, capsys):
     scenario = scenario_with(tmp_path, three)
-    experiment = write(
-        tmp_path / "fixed.toml",
-        f"""
-name = "s"
-scenario = "{scenario.name}"
-master_seed = 1
-replicates = 1
-[overrides]
-{GROWTH} = 0.05
-[design]
-method = "grid"
-[parameters.loans]
-path = "instruments.preferential_loans.amount_vnd_per_unit"
-levels = [40_000_000.0, 60_000_000.0]
-[outcomes]
-rate = "reviews.2022.poor_rate"
-""",
+    loans = "instruments.preferential_loans.amount_vnd_per_unit"
+    experiment = grid_sweep(
+        tmp_path / "fixed.toml", scenario, f"{GROWTH} = 0.05", "loans", loans, "[40_000_000.0, 60_000_000.0]"
     )
     assert main(["validate", str(experiment)]) == 2
     err = capsys.readouterr().err
