@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-import povsim.model
+import povsim.review
 from povsim import PovertyModel
 from povsim.review import COUNTERFACTUAL_RATES, counterfactual_standards
 from povsim.scenario.loading import with_overrides
@@ -49,7 +49,7 @@ def test_the_standard_in_force_gives_the_reviews_own_rates(scenario):
 def test_recording_them_draws_nothing_and_changes_nothing(scenario, monkeypatch):
     with_them = PovertyModel(scenario=scenario, rng=5)
     with_them.run()
-    monkeypatch.setattr(povsim.model, "standard_counterfactuals", lambda *args: {})
+    monkeypatch.setattr(povsim.review, "standard_counterfactuals", lambda *args: {})
     without = PovertyModel(scenario=scenario, rng=5)
     without.run()
     for a, b in zip(with_them.reviews, without.reviews, strict=True):
@@ -62,15 +62,15 @@ def test_at_the_switch_the_same_households_are_classified_under_decree_07(scenar
     """Without scoring error, the rate under Decree 07 is a plain reclassification of the reviewed state."""
     exact = with_overrides(scenario, {"review.indicator_misscoring_prob_per_review": 0.0})
     expected = {}
-    real = povsim.model.standard_counterfactuals
+    real = povsim.review.standard_counterfactuals
 
-    def spy(state, params, standard, income, deprived):
+    def spy(state, params, standard, income, deprived, counts):
         for key, other in (("decree_07", decree_07(params)), ("decree_351", decree_351(params))):
             status = other.classify(income, other.deprivations(state).sum(axis=1), state.urban)
             expected.setdefault(key, []).append(float((status == Status.POOR).mean()))
-        return real(state, params, standard, income, deprived)
+        return real(state, params, standard, income, deprived, counts)
 
-    monkeypatch.setattr(povsim.model, "standard_counterfactuals", spy)
+    monkeypatch.setattr(povsim.review, "standard_counterfactuals", spy)
     model = PovertyModel(scenario=exact, rng=11)
     model.run()
     for key in ("decree_07", "decree_351"):
