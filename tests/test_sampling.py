@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from povsim.sampling import DENSE_ABOVE, chance_indices, thinned_indices
+from povsim.sampling import DENSE_ABOVE, binomial_counts, chance_indices, gap_positions, thinned_indices
 
 
 @pytest.mark.parametrize("prob", [0.0, 0.001, 0.01, DENSE_ABOVE, 0.3, 0.9, 1.0])
@@ -41,3 +42,44 @@ def test_draws_do_not_depend_on_the_chances_below_the_bound():
     thinned_indices(a, np.full(10_000, 0.001), 0.05)
     thinned_indices(b, np.full(10_000, 0.04), 0.05)
     assert a.random() == b.random()
+
+
+@pytest.mark.parametrize("block", [1, 3, 50])
+def test_gap_positions_give_each_trial_its_chance_whatever_the_block(block):
+    """Small blocks make the sampler draw many blocks; the distribution must not change."""
+    rng = np.random.default_rng(5)
+    n, rounds, prob = 300, 2_000, 0.05
+    hits = np.zeros(n)
+    for _ in range(rounds):
+        positions = gap_positions(rng, n, prob, block=block)
+        assert np.all(np.diff(positions) > 0)
+        assert positions.size == 0 or 0 <= positions[0] <= positions[-1] < n
+        hits[positions] += 1
+    expected = rounds * prob
+    assert abs(hits.sum() - n * expected) <= 4 * np.sqrt(n * expected * (1 - prob))
+    assert hits.var() == pytest.approx(expected * (1 - prob), rel=0.25)
+
+
+def test_gap_positions_with_a_vanishing_chance_hit_no_one():
+    rng = np.random.default_rng(6)
+    assert gap_positions(rng, 10**9, 1e-300).size == 0
+
+
+@pytest.mark.parametrize("prob", [0.0, 1 / 44, 0.1, 0.5, 1.0])
+def test_binomial_counts_follow_the_binomial_distribution(prob):
+    rng = np.random.default_rng(7)
+    counts = np.repeat(np.arange(8, dtype=np.int16), 20_000)
+    drawn = binomial_counts(counts, prob, rng.random(counts.size))
+    assert drawn.dtype == counts.dtype
+    assert np.all((drawn >= 0) & (drawn <= counts))
+    for k in range(8):
+        observed = np.bincount(drawn[counts == k], minlength=k + 1) / 20_000
+        expected = stats.binom.pmf(np.arange(k + 1), k, prob)
+        assert np.all(np.abs(observed - expected) <= 4 * np.sqrt(expected * (1 - expected) / 20_000) + 1e-9)
+
+
+def test_binomial_counts_refuse_negative_counts_and_mismatched_draws():
+    with pytest.raises(ValueError, match="non-negative"):
+        binomial_counts(np.array([1, -1]), 0.5, np.zeros(2))
+    with pytest.raises(ValueError, match="shape"):
+        binomial_counts(np.array([1, 2]), 0.5, np.zeros(3))

@@ -65,9 +65,7 @@ def test_disasters_damage_weak_houses_more():
     before = state.house_type.copy()
     communes = son_duong_communes()
     rng = np.random.default_rng(0)
-    outcome = strike_disasters(
-        state, scenario, communes, 2023, 8, rng.random((3, communes.count)), rng.random((3, state.count))
-    )
+    outcome = strike_disasters(state, scenario, communes, 2023, 8, rng.random((3, communes.count)), rng)
     assert outcome.households_hit == state.count
     damaged = state.house_type < before
     weak, strong = before <= 1, before == 3

@@ -309,3 +309,72 @@ def charge_treatment_at(
         else:
             paid_share = insurance_paid_share
         cost_vnd[i] = cost_before_insurance_vnd[k] * (1.0 - paid_share)
+
+
+@njit(**COMPILE)
+def invert_binomials(counts: np.ndarray, uniforms: np.ndarray, cdf: np.ndarray, out: np.ndarray) -> None:
+    """Binomial draws by inversion: out[i] is the least x with uniforms[i] < cdf[counts[i], x].
+
+    `cdf[k, x]` is the chance of at most x successes in k trials (row k reaches 1 at x = k,
+    and the search stops there whatever rounding left in the table).
+    """
+    for i in range(counts.size):
+        k = counts[i]
+        u = uniforms[i]
+        x = 0
+        while x < k and u >= cdf[k, x]:
+            x += 1
+        out[i] = x
+
+
+@njit(**COMPILE)
+def count_down_households(
+    illness_months_left: np.ndarray,
+    crop_loss_months_left: np.ndarray,
+    abroad_months_left: np.ndarray,
+    tuition_exempt_months_left: np.ndarray,
+    crop_loss_share: np.ndarray,
+) -> None:
+    """One month off every running episode; a harvest loss that ended loses its share."""
+    for i in range(illness_months_left.size):
+        if illness_months_left[i] > 0:
+            illness_months_left[i] -= 1
+        if crop_loss_months_left[i] > 0:
+            crop_loss_months_left[i] -= 1
+        if abroad_months_left[i] > 0:
+            abroad_months_left[i] -= 1
+        if tuition_exempt_months_left[i] > 0:
+            tuition_exempt_months_left[i] -= 1
+        # Multiplied, as numpy did, so that a NaN share stays NaN and signs are kept.
+        lasting = np.float32(1.0) if crop_loss_months_left[i] != 0 else np.float32(0.0)
+        crop_loss_share[i] = crop_loss_share[i] * lasting
+
+
+@njit(**COMPILE)
+def total_households(
+    income_vnd_per_person_month: np.ndarray,
+    list_income_line_vnd: np.ndarray,
+    illness_months_left: np.ndarray,
+    savings_vnd: np.ndarray,
+    informal_debt_vnd: np.ndarray,
+    formal_debt_vnd: np.ndarray,
+    short_this_month: np.ndarray,
+    abroad_months_left: np.ndarray,
+) -> tuple[float, int, int, float, float, float, int, int]:
+    """The month's household totals, in one pass over the households.
+
+    Income per person, households at or below the line, ill, savings, informal and formal
+    debt, households short of money, households with a member abroad.
+    """
+    income = savings = informal = formal = 0.0
+    below = ill = short = abroad = 0
+    for i in range(income_vnd_per_person_month.size):
+        income += income_vnd_per_person_month[i]
+        below += income_vnd_per_person_month[i] <= list_income_line_vnd[i]
+        ill += illness_months_left[i] > 0
+        savings += savings_vnd[i]
+        informal += informal_debt_vnd[i]
+        formal += formal_debt_vnd[i]
+        short += short_this_month[i]
+        abroad += abroad_months_left[i] > 0
+    return income, below, ill, savings, informal, formal, short, abroad

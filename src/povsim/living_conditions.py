@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from povsim.households import HouseholdState
+from povsim.sampling import chance_indices, thinned_rows
 from povsim.scenario.schema import Scenario
 
 TOP_HOUSE_TYPE = 3
@@ -27,8 +28,11 @@ def advance_year(
 ) -> None:
     """One year of improvement and decay of every household's living conditions.
 
-    Each lacking condition is remedied with the household's improvement chance; income is
-    judged on the year's mean income per person (the months since the last review).
+    Each lacking condition is remedied with the household's improvement chance, each met
+    one lapses with the worsening chance; houses are upgraded, decay or are extended the
+    same way. Income is judged on the year's mean income per person (the months since the
+    last review). Only the cells hit are drawn (`povsim.sampling`), in an order and number
+    that depend on the chances, never on which conditions are lacking.
     """
     c = scenario.living_conditions
     mean_income = state.income_since_review_vnd / months_of_income
@@ -38,19 +42,23 @@ def advance_year(
         c.improve_prob_per_year,
         c.improve_prob_per_year * c.low_income_improve_multiplier,
     )
+    # The multiplier is at most 1, so comfortable households have the highest chance.
+    bound = c.improve_prob_per_year
 
-    draws = rng.random((state.lacks.shape[1] + 3, state.count))
-    # Conditions x households, the layout of the draws: about 3x faster than comparing
-    # against the transposed draws.
-    lacking = np.ascontiguousarray(state.lacks.T)
-    condition_draws = draws[:-3]
-    changed = lacking & (improve > condition_draws)  # remedied
-    changed |= ~lacking & (c.worsen_prob_per_year > condition_draws)  # or lapsed
-    state.lacks ^= changed.T
+    conditions = state.lacks.shape[1]
+    lacking = state.lacks.reshape(-1)  # cell h * conditions + k is household h's condition k
+    remedied = thinned_rows(rng, lacking.size, bound, lambda hit: improve[hit // conditions])
+    lapsed = chance_indices(rng, lacking.size, c.worsen_prob_per_year)
+    changed = np.concatenate([remedied[lacking[remedied]], lapsed[~lacking[lapsed]]])
+    households, condition = np.divmod(changed, conditions)
+    state.lacks[households, condition] = ~state.lacks[households, condition]
 
-    upgrade = (state.house_type < TOP_HOUSE_TYPE) & (draws[-3] < improve)
-    decay = ~upgrade & (state.house_type > 0) & (draws[-2] < c.worsen_prob_per_year)
-    state.house_type += upgrade.astype(np.int8) - decay.astype(np.int8)
-    cramped = state.floor_area_m2 < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size
-    extend = cramped & (draws[-1] < improve)
+    upgrade = thinned_rows(rng, state.count, bound, improve.__getitem__)
+    upgrade = upgrade[state.house_type[upgrade] < TOP_HOUSE_TYPE]
+    decay = chance_indices(rng, state.count, c.worsen_prob_per_year)
+    decay = decay[(state.house_type[decay] > 0) & ~np.isin(decay, upgrade, assume_unique=True)]
+    state.house_type[upgrade] += 1
+    state.house_type[decay] -= 1
+    extend = thinned_rows(rng, state.count, bound, improve.__getitem__)
+    extend = extend[state.floor_area_m2[extend] < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size[extend]]
     state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE

@@ -19,10 +19,11 @@ import numpy as np
 from povsim import demography, living_conditions
 from povsim.communes import son_duong_communes
 from povsim.economy import PRODUCTS, MarketConditions, earn, settle_month, trend_factor, write_off_defaults
-from povsim.households import Household
+from povsim.household_loops import total_households
+from povsim.households import Household, HouseholdState
 from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
 from povsim.population import synthesize
-from povsim.review import measure, review_households, share_true
+from povsim.review import measure, review_households
 from povsim.sampling import chance_indices
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
@@ -64,6 +65,36 @@ STREAMS = (
     "review",
     *INSTRUMENT_IDS,
 )
+
+
+@dataclass(frozen=True)
+class HouseholdTotals:
+    """Totals over the households at a month's end, for the monthly table."""
+
+    mean_income_vnd_per_person_month: float
+    share_below_line_this_month: float  # at or below the line of the lists in force
+    ill_household_share: float
+    mean_savings_vnd: float
+    mean_informal_debt_vnd: float
+    formal_debt_vnd: float
+    short_household_share: float
+    households_abroad: int
+
+    @classmethod
+    def of(cls, state: HouseholdState, list_income_line_vnd: np.ndarray) -> HouseholdTotals:
+        """The totals of `state`, taken in one pass over the households."""
+        income, below, ill, savings, informal, formal, short, abroad = total_households(
+            state.income_vnd_per_person_month,
+            list_income_line_vnd,
+            state.illness_months_left,
+            state.savings_vnd,
+            state.informal_debt_vnd,
+            state.formal_debt_vnd,
+            state.short_this_month,
+            state.abroad_months_left,
+        )
+        n = state.count
+        return cls(income / n, below / n, ill / n, savings / n, informal / n, formal, short / n, abroad)
 
 
 @dataclass(frozen=True)
@@ -164,7 +195,7 @@ class PovertyModel(mesa.Model):
         self.status_history = [self.households.status.copy()]
         self.measured_income_history = [measured_income.astype(np.float32)]
         self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
-        self.datacollector.collect(self)
+        self.record_month()
         if agent_views:
             self.create_household_agents()
 
@@ -231,7 +262,7 @@ class PovertyModel(mesa.Model):
                 year,
                 month,
                 self.streams["disasters"].random((3, self.communes.count)),
-                self.streams["disasters"].random((3, n)),
+                self.streams["disasters"],
             )
 
         trend = trend_factor(p, self.months_elapsed)
@@ -266,9 +297,14 @@ class PovertyModel(mesa.Model):
         )
         if month == MONTHS_PER_YEAR:
             self.hold_annual_review()
-        self.datacollector.collect(self)
+        self.record_month()
         if self.months_elapsed >= self.total_months:
             self.running = False
+
+    def record_month(self) -> None:
+        """Take the households' totals at the month's end and add the month's row to the monthly table."""
+        self.totals = HouseholdTotals.of(self.households, self.list_income_line)
+        self.datacollector.collect(self)
 
     def hold_annual_review(self) -> None:
         """Year-end changes of members and living conditions, then the review."""
@@ -354,17 +390,12 @@ def resolve_scenario(
     return load_scenario(scenario, overrides)
 
 
-def _share_below_line_this_month(model: PovertyModel) -> float:
-    """Share of households whose income this month is at or below the line of the lists in force."""
-    return share_true(model.households.income_vnd_per_person_month <= model.list_income_line)
-
-
 MODEL_REPORTERS = {
     "year": lambda m: m.year,
     "month": lambda m: m.month,
-    "mean_income_vnd_per_person_month": lambda m: float(m.households.income_vnd_per_person_month.mean()),
-    "share_below_line_this_month": _share_below_line_this_month,
-    "ill_household_share": lambda m: share_true(m.households.illness_months_left > 0),
+    "mean_income_vnd_per_person_month": lambda m: m.totals.mean_income_vnd_per_person_month,
+    "share_below_line_this_month": lambda m: m.totals.share_below_line_this_month,
+    "ill_household_share": lambda m: m.totals.ill_household_share,
     "new_illnesses": lambda m: m.month_events.illnesses,
     "workers_lost": lambda m: m.month_events.workers_lost,
     "herds_hit_by_disease": lambda m: m.month_events.herds_hit,
@@ -373,11 +404,11 @@ MODEL_REPORTERS = {
     "communes_hit": lambda m: ";".join(m.month_events.communes_hit),
     "loan_defaults": lambda m: m.month_events.loan_defaults,
     "epidemic": lambda m: m.market.epidemic_months_left > 0,
-    "mean_savings_vnd": lambda m: float(m.households.savings_vnd.mean()),
-    "mean_informal_debt_vnd": lambda m: float(m.households.informal_debt_vnd.mean()),
-    "formal_debt_vnd": lambda m: float(m.households.formal_debt_vnd.sum()),
-    "short_household_share": lambda m: share_true(m.households.short_this_month),
-    "households_abroad": lambda m: int(np.count_nonzero(m.households.abroad)),
+    "mean_savings_vnd": lambda m: m.totals.mean_savings_vnd,
+    "mean_informal_debt_vnd": lambda m: m.totals.mean_informal_debt_vnd,
+    "formal_debt_vnd": lambda m: m.totals.formal_debt_vnd,
+    "short_household_share": lambda m: m.totals.short_household_share,
+    "households_abroad": lambda m: m.totals.households_abroad,
     "program_spending_vnd": lambda m: m.month_events.program_spending_vnd,
     "poor_rate": lambda m: m.latest_review["poor_rate"],
     "near_poor_rate": lambda m: m.latest_review["near_poor_rate"],

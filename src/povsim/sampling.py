@@ -8,13 +8,21 @@ draw of the stream unchanged (common random numbers), and a month costs O(events
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+from scipy.special import bdtr
+
+from povsim.household_loops import invert_binomials
 
 NO_ONE = np.empty(0, dtype=np.intp)
-# Above this chance, one uniform per unit is cheaper than choosing the hits directly.
-DENSE_ABOVE = 0.02
+# Above this chance, one uniform per unit is cheaper than drawing the gaps between hits
+# (benchmarks/README.md: the gaps cost 0.3-0.4x as much at 0.05, break even near 0.2).
+DENSE_ABOVE = 0.2
+# Gaps drawn at once beyond the expected number of hits, in standard deviations: a second
+# block is then needed about once in a billion calls.
+GAP_BLOCK_SDS = 6.0
 
 
 def true_rows(mask: np.ndarray) -> np.ndarray:
@@ -35,8 +43,38 @@ def chance_indices(rng: np.random.Generator, count: int, prob: float) -> np.ndar
         return np.arange(count)
     if prob > DENSE_ABOVE:
         return true_rows(rng.random(count) < prob)
-    hits = rng.binomial(count, prob)
-    return np.sort(rng.choice(count, size=hits, replace=False)) if hits else NO_ONE
+    return gap_positions(rng, count, prob)
+
+
+def gap_positions(rng: np.random.Generator, count: int, prob: float, block: int | None = None) -> np.ndarray:
+    """Positions of the successes among `count` independent trials of chance 0 < `prob` < 1.
+
+    Draws the gaps between successes, geometric on 1, 2, ... (floor(E / -log(1 - prob)) + 1
+    for a standard exponential E), so the cost follows the number of hits, not of trials.
+    Gaps are drawn in blocks of `block` (by default enough to pass `count` almost always);
+    how many are drawn depends only on the stream, `count` and `prob`.
+    """
+    rate = -math.log1p(-prob)
+    if block is None:
+        expected = count * prob
+        block = int(expected + GAP_BLOCK_SDS * math.sqrt(expected) + 8)
+    found = []
+    last = -1.0
+    while True:
+        gaps = rng.standard_exponential(block)
+        # A vanishing chance makes gaps overflow to infinity: correctly, no further hit.
+        with np.errstate(over="ignore"):
+            gaps /= rate
+            np.floor(gaps, out=gaps)
+            gaps += 1.0
+            positions = np.cumsum(gaps)  # float64: whole numbers are exact below 2**53
+            positions += last
+        if positions[-1] >= count:
+            found.append(positions[: np.searchsorted(positions, count)])
+            break
+        found.append(positions)
+        last = positions[-1]
+    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp)
 
 
 def thinned_indices(rng: np.random.Generator, probs: np.ndarray, bound: float) -> np.ndarray:
@@ -58,3 +96,21 @@ def thinned_rows(
     candidates = chance_indices(rng, count, bound)
     keep = rng.random(candidates.size) * bound < probs_at(candidates)
     return candidates[keep]
+
+
+def binomial_counts(counts: np.ndarray, prob: float, uniforms: np.ndarray) -> np.ndarray:
+    """Successes among each unit's `counts[i]` trials of chance `prob`, from one uniform per unit.
+
+    The same distribution as `rng.binomial(counts, prob)`, by inverting each count's
+    cumulative distribution; numpy's binomial sampler pays a set-up per element, several
+    times the cost of the uniform. Counts must be non-negative.
+    """
+    if counts.shape != uniforms.shape:
+        raise ValueError(f"counts have shape {counts.shape}, uniforms {uniforms.shape}")
+    if counts.min(initial=0) < 0:
+        raise ValueError("counts must be non-negative")
+    trials = np.arange(int(counts.max(initial=0)) + 1)
+    cdf = bdtr(trials[np.newaxis, :], trials[:, np.newaxis], prob)
+    out = np.empty(counts.shape, dtype=counts.dtype)
+    invert_binomials(counts.ravel(), uniforms.ravel(), cdf, out.reshape(-1))
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
-from povsim.household_loops import charge_treatment_at, remove_workers_at
+from povsim.household_loops import charge_treatment_at, count_down_households, remove_workers_at
 from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.sampling import chance_indices, thinned_rows, true_rows
 from povsim.scenario.schema import Scenario
@@ -274,9 +274,13 @@ def strike_disasters(
     year: int,
     month: int,
     commune_uniforms: np.ndarray,
-    uniforms: np.ndarray,
+    rng: np.random.Generator,
 ) -> DisasterOutcome:
     """Seasonal floods, landslides and storms by commune, and any scheduled event this month.
+
+    Households are drawn only in the communes struck or named by a scheduled event: three
+    uniforms each (hit, house damage, scheduled choice). How many are drawn depends on the
+    communes' draws and the scenario, never on household state.
 
     Args:
         state: the households; houses, harvests and herds are damaged in place.
@@ -285,7 +289,7 @@ def strike_disasters(
         year: calendar year.
         month: calendar month, 1-12.
         commune_uniforms: three rows (flood, landslide, storm), one column per commune.
-        uniforms: three rows (hit, house damage, scheduled choice), one column per household.
+        rng: the stream of the households' draws.
     """
     d = scenario.disasters
     struck = np.zeros(communes.count, bool)
@@ -294,29 +298,48 @@ def strike_disasters(
         struck |= communes.remote & (commune_uniforms[1] < d.landslide_prob_per_month)
     if month in STORM_MONTHS:
         struck |= commune_uniforms[2] < d.storm_prob_per_month
-    hit = struck[state.commune] & (uniforms[0] < d.affected_household_share)
-    damaged = hit & (uniforms[1] < house_damage_chance(state, scenario))
-    scheduled_hit = np.zeros(state.count, bool)
-    for event in scheduled_this_month(scenario, year, month):
-        in_area = np.isin(state.commune, [communes.names.index(c) for c in event.communes])
+    events = scheduled_this_month(scenario, year, month)
+    event_areas = [communes_mask(communes, event.communes) for event in events]
+    exposed_communes = np.logical_or.reduce([struck, *event_areas])
+    if not exposed_communes.any():
+        return NO_DISASTER
+    # The households of the communes exposed; the masks below run over them.
+    rows = true_rows(exposed_communes[state.commune])
+    uniforms = rng.random((3, rows.size))
+    commune = state.commune[rows]
+    damage_chance = damage_chance_by_house_type(scenario)[state.house_type[rows]]
+    hit = struck[commune] & (uniforms[0] < d.affected_household_share)
+    damaged = hit & (uniforms[1] < damage_chance)
+    scheduled_hit = np.zeros(rows.size, bool)
+    for event, area in zip(events, event_areas, strict=True):
+        in_area = area[commune]
         quota = round(event.damaged_houses_count * scenario.district_scale)
-        chosen = weighted_choice(in_area * house_damage_chance(state, scenario), quota, uniforms[2])
+        chosen = weighted_choice(in_area * damage_chance, quota, uniforms[2])
         damaged[chosen] = True
         flooded = in_area & (uniforms[0] < d.affected_household_share)
         flooded[chosen] = True
-        lose_harvest_and_herd(state, scenario, flooded, event.crop_loss_share)
+        lose_harvest_and_herd(state, scenario, rows[flooded], event.crop_loss_share)
         scheduled_hit |= flooded
         hit |= flooded
-        struck[[communes.names.index(c) for c in event.communes]] = True
-    lose_harvest_and_herd(state, scenario, hit & ~scheduled_hit, d.crop_loss_share)
-    state.disaster_hit_count[hit] += 1
-    damage_houses(state, damaged)
+        struck |= area
+    lose_harvest_and_herd(state, scenario, rows[hit & ~scheduled_hit], d.crop_loss_share)
+    state.disaster_hit_count[rows[hit]] += 1
+    damage_houses(state, rows[damaged])
+    repair_cost = np.zeros(state.count)
+    repair_cost[rows[damaged]] = d.house_repair_cost_vnd
     return DisasterOutcome(
-        repair_cost_vnd=damaged * d.house_repair_cost_vnd,
-        households_hit=int(hit.sum()),
-        houses_damaged=int(damaged.sum()),
+        repair_cost_vnd=repair_cost,
+        households_hit=int(np.count_nonzero(hit)),
+        houses_damaged=int(np.count_nonzero(damaged)),
         communes_hit=tuple(n for n, s in zip(communes.names, struck, strict=True) if s),
     )
+
+
+def communes_mask(communes: Communes, names: list[str]) -> np.ndarray:
+    """True for the named communes, one entry per commune."""
+    mask = np.zeros(communes.count, bool)
+    mask[[communes.names.index(name) for name in names]] = True
+    return mask
 
 
 def scheduled_this_month(scenario: Scenario, year: int, month: int) -> list:
@@ -328,8 +351,13 @@ def scheduled_this_month(scenario: Scenario, year: int, month: int) -> list:
 
 def house_damage_chance(state: HouseholdState, scenario: Scenario) -> np.ndarray:
     """Chance that a disaster damages each household's house, by house type."""
+    return damage_chance_by_house_type(scenario)[state.house_type]
+
+
+def damage_chance_by_house_type(scenario: Scenario) -> np.ndarray:
+    """Chance that a disaster damages a house, indexed by house type code (makeshift first)."""
     d = scenario.disasters
-    by_type = np.array(
+    return np.array(
         [
             d.makeshift_house_damage_share,
             d.non_durable_house_damage_share,
@@ -337,7 +365,6 @@ def house_damage_chance(state: HouseholdState, scenario: Scenario) -> np.ndarray
             d.durable_house_damage_share,
         ]
     )
-    return by_type[state.house_type]
 
 
 def weighted_choice(weights: np.ndarray, count: int, uniforms: np.ndarray) -> np.ndarray:
@@ -368,14 +395,10 @@ def lose_harvest_and_herd(
 
 def count_down(state: HouseholdState) -> None:
     """End one month of every running episode: illness, harvest loss, contracts, exemptions."""
-    for name in (
-        "illness_months_left",
-        "crop_loss_months_left",
-        "abroad_months_left",
-        "tuition_exempt_months_left",
-    ):
-        months = getattr(state, name)
-        months -= months > 0  # faster than a masked subtraction (`where=`), same result
-    # Shares lie in [0, 1], so multiplying by "still lasting" zeroes the ended ones exactly
-    # as a masked assignment would, in about half the time.
-    state.crop_loss_share *= state.crop_loss_months_left != 0
+    count_down_households(
+        state.illness_months_left,
+        state.crop_loss_months_left,
+        state.abroad_months_left,
+        state.tuition_exempt_months_left,
+        state.crop_loss_share,
+    )
