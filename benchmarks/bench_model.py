@@ -35,6 +35,7 @@ import numpy as np
 from povsim import PovertyModel, load_scenario
 from povsim.economy import CROP_SEASON, TEA_SEASON, earn, settle_month, trend_factor
 from povsim.model import replicate_seed
+from povsim.normals import standard_normals
 from povsim.sampling import chance_indices
 from povsim.shocks import change_jobs, count_down, lose_workers, spread_livestock_disease, start_illnesses
 
@@ -179,7 +180,7 @@ def time_vectorised_update(households: int, months: int, seed: int = 1) -> float
     state, p, streams = model.households, model.params, model.streams
     started = time.perf_counter()
     for elapsed in range(1, months + 1):
-        normals = streams["economy"].standard_normal((2, households), dtype=np.float32)
+        normals = standard_normals(streams["economy"], (2, households), np.float32)
         health_cost, _ = start_illnesses(
             state, p, streams["illness"], p.instruments.health_insurance.poor_card_paid_cost_share
         )

@@ -1,6 +1,7 @@
 """The compiled household loops give exactly what the numpy expressions they replaced gave.
 
-Covered: earnings, settlement, classification, loss of workers and treatment costs.
+Covered: earnings, settlement, classification, loss of workers, treatment costs, the
+monthly count-down and the monthly table's household totals.
 
 Each reference below is the numpy formulation the model used before the loop was compiled
 (the same operations, order and types). The loops are checked against it bit for bit, on
@@ -27,8 +28,9 @@ from povsim.economy import (
     trend_factor,
 )
 from povsim.households import HouseholdState
+from povsim.model import HouseholdTotals
 from povsim.scenario import load_scenario
-from povsim.shocks import TREATMENT_COST_LOG_SD, WORKER_DEATH_SHARE, fall_ill, remove_workers
+from povsim.shocks import TREATMENT_COST_LOG_SD, WORKER_DEATH_SHARE, count_down, fall_ill, remove_workers
 from povsim.standards import Status, decree_07, decree_351
 
 N = 4_000
@@ -373,6 +375,52 @@ def test_illness_cost_loop_matches_numpy(seed):
     assert count == expected_count
     assert cost.tobytes() == expected_cost.tobytes()
     assert_same_bits(state, expected)
+
+
+def reference_count_down(state: HouseholdState) -> None:
+    for name in (
+        "illness_months_left",
+        "crop_loss_months_left",
+        "abroad_months_left",
+        "tuition_exempt_months_left",
+    ):
+        months = getattr(state, name)
+        months -= months > 0
+    with np.errstate(invalid="ignore"):
+        state.crop_loss_share *= state.crop_loss_months_left != 0
+
+
+@pytest.mark.parametrize("special", [False, True])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_count_down_loop_matches_numpy(seed, special):
+    state = random_households(seed)
+    rng = np.random.default_rng(seed + 500)
+    state.tuition_exempt_months_left[:] = rng.integers(-2, 4, N)  # negatives stay as they are
+    if special:
+        rows = rng.choice(N, 60, replace=False)
+        state.crop_loss_share[rows] = rng.choice(np.array([np.nan, np.inf, -0.0, -1.0], np.float32), 60)
+    expected = copy.deepcopy(state)
+    count_down(state)
+    reference_count_down(expected)
+    assert_same_bits(state, expected)
+
+
+def test_household_totals_match_numpy_reductions():
+    state = random_households(4)
+    rng = np.random.default_rng(600)
+    state.income_vnd_per_person_month[:] = rng.lognormal(14.5, 0.8, N)
+    state.short_this_month[:] = rng.random(N) < 0.2
+    line = np.where(state.urban, 2.0e6, 1.5e6)
+    totals = HouseholdTotals.of(state, line)
+    # Sums are taken in loop order, numpy's pairwise: equal to rounding.
+    assert totals.mean_income_vnd_per_person_month == pytest.approx(state.income_vnd_per_person_month.mean())
+    assert totals.mean_savings_vnd == pytest.approx(state.savings_vnd.mean())
+    assert totals.mean_informal_debt_vnd == pytest.approx(state.informal_debt_vnd.mean())
+    assert totals.formal_debt_vnd == pytest.approx(state.formal_debt_vnd.sum())
+    assert totals.share_below_line_this_month == np.mean(state.income_vnd_per_person_month <= line)
+    assert totals.ill_household_share == np.mean(state.illness_months_left > 0)
+    assert totals.short_household_share == np.mean(state.short_this_month)
+    assert totals.households_abroad == np.count_nonzero(state.abroad_months_left > 0)
 
 
 def test_loops_refuse_arrays_that_do_not_fit_the_households():

@@ -336,18 +336,14 @@ def count_down_households(
     crop_loss_share: np.ndarray,
 ) -> None:
     """One month off every running episode; a harvest loss that ended loses its share."""
+    # Branch-free, so that the compiler vectorises it: which counters run is unpredictable.
     for i in range(illness_months_left.size):
-        if illness_months_left[i] > 0:
-            illness_months_left[i] -= 1
-        if crop_loss_months_left[i] > 0:
-            crop_loss_months_left[i] -= 1
-        if abroad_months_left[i] > 0:
-            abroad_months_left[i] -= 1
-        if tuition_exempt_months_left[i] > 0:
-            tuition_exempt_months_left[i] -= 1
+        illness_months_left[i] -= illness_months_left[i] > 0
+        crop_loss_months_left[i] -= crop_loss_months_left[i] > 0
+        abroad_months_left[i] -= abroad_months_left[i] > 0
+        tuition_exempt_months_left[i] -= tuition_exempt_months_left[i] > 0
         # Multiplied, as numpy did, so that a NaN share stays NaN and signs are kept.
-        lasting = np.float32(1.0) if crop_loss_months_left[i] != 0 else np.float32(0.0)
-        crop_loss_share[i] = crop_loss_share[i] * lasting
+        crop_loss_share[i] = crop_loss_share[i] * np.float32(crop_loss_months_left[i] != 0)
 
 
 @njit(**COMPILE)

@@ -21,6 +21,7 @@ from povsim.communes import son_duong_communes
 from povsim.economy import PRODUCTS, MarketConditions, earn, settle_month, trend_factor, write_off_defaults
 from povsim.household_loops import total_households
 from povsim.households import Household, HouseholdState
+from povsim.normals import standard_normals
 from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
 from povsim.population import synthesize
 from povsim.review import measure, review_households
@@ -236,7 +237,7 @@ class PovertyModel(mesa.Model):
         state, p = self.households, self.params
         self.months_elapsed += 1
         n, year, month = state.count, self.year, self.month
-        earnings_normals = self.streams["economy"].standard_normal((2, n), dtype=np.float32)
+        earnings_normals = standard_normals(self.streams["economy"], (2, n), np.float32)
         advance_market(self.market, p, self.streams["market"].random(len(PRODUCTS) + 2))
 
         health_cost, illnesses = start_illnesses(

@@ -18,6 +18,7 @@ import dataclasses
 import numpy as np
 
 from povsim.households import NO_STATUS, HouseholdState
+from povsim.normals import standard_normals
 from povsim.sampling import chance_indices
 from povsim.scenario.schema import Scenario
 from povsim.standards import (
@@ -45,7 +46,7 @@ def measure(
     n = state.count
     mean_income = state.income_since_review_vnd / months_in_window
     # Log-normal error centred on the true income (median), as at the end-2021 review.
-    error = np.exp(income_error_log_sd * rng.standard_normal(n))
+    error = np.exp(income_error_log_sd * standard_normals(rng, n))
     deprived = standard.deprivations(state)
     # Each score is wrong with the misscoring chance, drawn for the few cells hit rather than
     # with a uniform per household and indicator. Only indicators that can apply are
