@@ -1,8 +1,9 @@
 """Random-number generation: numpy's default PCG64 against SFC64, the model's stream generator.
 
 Prints, for the draws a month of the full district makes most of (116,000 uniforms, two
-rows of 58,000 float32 standard normals, the review's misscoring cells drawn densely and
-sparsely), the median time of each generator over alternated repeats and their ratio.
+rows of 58,000 float32 standard normals by numpy and by `povsim.normals`, the review's
+misscoring cells drawn densely and sparsely), the median time of each generator over
+alternated repeats and their ratio.
 
 Usage: uv run python benchmarks/bench_streams.py [--repeats K]
 """
@@ -15,6 +16,7 @@ import timeit
 
 import numpy as np
 
+from povsim.normals import standard_normals
 from povsim.sampling import chance_indices
 
 HOUSEHOLDS = 58_000
@@ -25,6 +27,7 @@ def draws(rng: np.random.Generator) -> dict[str, callable]:
     return {
         "116,000 uniforms": lambda: rng.random(2 * HOUSEHOLDS),
         "2 x 58,000 float32 normals": lambda: rng.standard_normal((2, HOUSEHOLDS), dtype=np.float32),
+        "the same, povsim's ziggurat": lambda: standard_normals(rng, (2, HOUSEHOLDS), np.float32),
         "misscoring, a uniform per cell": lambda: rng.random(REVIEW_CELLS) < 0.02,
         "misscoring, the cells hit": lambda: chance_indices(rng, REVIEW_CELLS, 0.02),
     }

@@ -18,7 +18,8 @@ from povsim.household_loops import invert_binomials
 
 NO_ONE = np.empty(0, dtype=np.intp)
 # Above this chance, one uniform per unit is cheaper than drawing the gaps between hits
-# (benchmarks/README.md: the gaps cost 0.3-0.4x as much at 0.05, break even near 0.2).
+# (benchmarks/bench_sampling.py: at 58,000 units the gaps cost 0.3x as much at 5 %, 0.5x at
+# 10 % and 1.35x at 20 %; at a million units 0.7x at 20 %).
 DENSE_ABOVE = 0.2
 # Gaps drawn at once beyond the expected number of hits, in standard deviations: a second
 # block is then needed about once in a billion calls.
