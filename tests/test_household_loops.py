@@ -1,7 +1,8 @@
 """The compiled household loops give exactly what the numpy expressions they replaced gave.
 
 Covered: earnings, settlement, classification, loss of workers, treatment costs, the
-monthly count-down and the monthly table's household totals.
+monthly count-down and the monthly table's household totals (the totals to rounding: the
+loop sums in household order, numpy pairwise; every other loop bit for bit).
 
 Each reference below is the numpy formulation the model used before the loop was compiled
 (the same operations, order and types). The loops are checked against it bit for bit, on

@@ -60,9 +60,24 @@ def test_gap_positions_give_each_trial_its_chance_whatever_the_block(block):
     assert hits.var() == pytest.approx(expected * (1 - prob), rel=0.25)
 
 
-def test_gap_positions_with_a_vanishing_chance_hit_no_one():
+@pytest.mark.parametrize("prob", [1e-300, 1e-310])  # the second overflows the gaps to infinity
+def test_gap_positions_with_a_vanishing_chance_hit_no_one(prob):
     rng = np.random.default_rng(6)
-    assert gap_positions(rng, 10**9, 1e-300).size == 0
+    assert gap_positions(rng, 10**9, prob).size == 0
+
+
+def test_the_number_of_hits_per_call_is_binomial():
+    rng = np.random.default_rng(8)
+    n, prob = 5_000, 0.03
+    hits = np.array([gap_positions(rng, n, prob).size for _ in range(3_000)])
+    assert abs(hits.mean() - n * prob) <= 4 * np.sqrt(n * prob * (1 - prob) / hits.size)
+    assert hits.var() == pytest.approx(n * prob * (1 - prob), rel=0.1)
+
+
+@pytest.mark.parametrize("prob", [0.0, 1.0, float("nan")])
+def test_gap_positions_refuse_chances_outside_the_open_interval(prob):
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        gap_positions(np.random.default_rng(9), 100, prob)
 
 
 @pytest.mark.parametrize("prob", [0.0, 1 / 44, 0.1, 0.5, 1.0])

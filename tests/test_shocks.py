@@ -8,6 +8,7 @@ from povsim.communes import son_duong_communes
 from povsim.economy import MarketConditions, earn, settle_month
 from povsim.scenario.loading import with_overrides
 from povsim.shocks import (
+    NO_DISASTER,
     advance_market,
     house_damage_chance,
     kill_livestock,
@@ -246,3 +247,35 @@ def test_review_misscores_each_applicable_score_with_its_chance(small, chance):
     else:
         sd = np.sqrt(cells * chance * (1 - chance))
         assert abs(int(flipped.sum()) - cells * chance) < 4 * sd
+
+
+def test_disasters_touch_only_the_communes_struck_and_draw_nothing_when_none_is(small):
+    scenario = with_overrides(
+        small,
+        {
+            **NO_RANDOM_DISASTERS,
+            "disasters.flood_prob_per_month": 1.0,
+            "disasters.affected_household_share": 1.0,
+        },
+    )
+    model = PovertyModel(scenario=scenario, rng=5)
+    state = model.households
+    communes = son_duong_communes()
+    before = state.house_type.copy(), state.crop_loss_months_left.copy(), state.disaster_hit_count.copy()
+    rng = np.random.default_rng(0)
+    # June: floods strike every flood-exposed commune (chance 1); storms cannot (not a storm month).
+    outcome = strike_disasters(state, scenario, communes, 2023, 6, np.zeros((3, communes.count)), rng)
+    exposed = communes.flood_exposed[state.commune]
+    assert exposed.any()
+    assert not exposed.all()
+    assert outcome.households_hit == exposed.sum()
+    assert (state.disaster_hit_count[exposed] == before[2][exposed] + 1).all()
+    outside = ~exposed
+    assert (state.house_type[outside] == before[0][outside]).all()
+    assert (state.crop_loss_months_left[outside] == before[1][outside]).all()
+    assert (outcome.repair_cost_vnd[outside] == 0).all()
+    # No commune struck and no scheduled event: nothing is drawn for households.
+    calm = with_overrides(scenario, {"disasters.flood_prob_per_month": 0.0})
+    a, b = np.random.default_rng(1), np.random.default_rng(1)
+    assert strike_disasters(state, calm, communes, 2023, 6, np.zeros((3, communes.count)), a) is NO_DISASTER
+    assert a.random() == b.random()

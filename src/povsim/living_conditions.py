@@ -31,8 +31,9 @@ def advance_year(
     Each lacking condition is remedied with the household's improvement chance, each met
     one lapses with the worsening chance; houses are upgraded, decay or are extended the
     same way. Income is judged on the year's mean income per person (the months since the
-    last review). Only the cells hit are drawn (`povsim.sampling`), in an order and number
-    that depend on the chances, never on which conditions are lacking.
+    last review). Only the cells hit are drawn (`povsim.sampling`), in a number that depends
+    on the configured chances and the household count, never on which conditions are
+    lacking or on incomes.
     """
     c = scenario.living_conditions
     mean_income = state.income_since_review_vnd / months_of_income

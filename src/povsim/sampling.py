@@ -55,6 +55,8 @@ def gap_positions(rng: np.random.Generator, count: int, prob: float, block: int 
     Gaps are drawn in blocks of `block` (by default enough to pass `count` almost always);
     how many are drawn depends only on the stream, `count` and `prob`.
     """
+    if not 0.0 < prob < 1.0:  # also refuses NaN, which would never pass `count`
+        raise ValueError(f"gap_positions needs a chance strictly between 0 and 1, not {prob}")
     rate = -math.log1p(-prob)
     if block is None:
         expected = count * prob
