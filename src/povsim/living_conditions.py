@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from povsim.households import HouseholdState
-from povsim.sampling import chance_indices, thinned_rows
+from povsim.sampling import chance_indices, thinned_indices, thinned_rows
 from povsim.scenario.schema import Scenario
 
 TOP_HOUSE_TYPE = 3
@@ -54,12 +54,12 @@ def advance_year(
     households, condition = np.divmod(changed, conditions)
     state.lacks[households, condition] = ~state.lacks[households, condition]
 
-    upgrade = thinned_rows(rng, state.count, bound, improve.__getitem__)
+    upgrade = thinned_indices(rng, improve, bound)
     upgrade = upgrade[state.house_type[upgrade] < TOP_HOUSE_TYPE]
     decay = chance_indices(rng, state.count, c.worsen_prob_per_year)
     decay = decay[(state.house_type[decay] > 0) & ~np.isin(decay, upgrade, assume_unique=True)]
     state.house_type[upgrade] += 1
     state.house_type[decay] -= 1
-    extend = thinned_rows(rng, state.count, bound, improve.__getitem__)
+    extend = thinned_indices(rng, improve, bound)
     extend = extend[state.floor_area_m2[extend] < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size[extend]]
     state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE

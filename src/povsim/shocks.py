@@ -324,13 +324,14 @@ def strike_disasters(
         struck |= area
     lose_harvest_and_herd(state, scenario, rows[hit & ~scheduled_hit], d.crop_loss_share)
     state.disaster_hit_count[rows[hit]] += 1
-    damage_houses(state, rows[damaged])
+    damaged_rows = rows[damaged]
+    damage_houses(state, damaged_rows)
     repair_cost = np.zeros(state.count)
-    repair_cost[rows[damaged]] = d.house_repair_cost_vnd
+    repair_cost[damaged_rows] = d.house_repair_cost_vnd
     return DisasterOutcome(
         repair_cost_vnd=repair_cost,
         households_hit=int(np.count_nonzero(hit)),
-        houses_damaged=int(np.count_nonzero(damaged)),
+        houses_damaged=damaged_rows.size,
         communes_hit=tuple(n for n, s in zip(communes.names, struck, strict=True) if s),
     )
 
