@@ -11,9 +11,11 @@ model (x / 0 is inf or NaN, not an exception). Random draws stay with numpy's
 generators and are passed in, so the streams are unchanged. The modules that call them
 (`economy`, `standards`) say what the updates mean.
 
-Only chains of arithmetic gain: a loop whose branches follow random draws (selection by
-officials' errors, remedies of living conditions) was measured no faster, or slower, than
-numpy's vectorised comparisons, and those stay in numpy.
+Per household, only chains of arithmetic gain: a loop whose branches follow random draws
+(remedies of living conditions) was measured no faster than numpy's vectorised
+comparisons. Where a step is a dozen small numpy calls on few rows, or on a small
+population, a compiled loop instead saves the calls' fixed cost (the instruments' selection
+in `policies.targeting`, the gaps between rare events in `sampling`).
 
 Compiled with numba (`cache=True`: the machine code is kept beside this file, or in
 numba's user cache where that is read-only, so only the first run on a machine compiles).

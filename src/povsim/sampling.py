@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 from scipy.special import bdtr
 
 from povsim.household_loops import invert_binomials
@@ -64,20 +65,33 @@ def gap_positions(rng: np.random.Generator, count: int, prob: float, block: int 
     found = []
     last = -1.0
     while True:
-        gaps = rng.standard_exponential(block)
-        # A vanishing chance makes gaps overflow to infinity: correctly, no further hit.
-        with np.errstate(over="ignore"):
-            gaps /= rate
-            np.floor(gaps, out=gaps)
-            gaps += 1.0
-            positions = np.cumsum(gaps)  # float64: whole numbers are exact below 2**53
-            positions += last
-        if positions[-1] >= count:
-            found.append(positions[: np.searchsorted(positions, count)])
+        positions = np.empty(block, dtype=np.intp)
+        kept, last = place_gaps(rng.standard_exponential(block), rate, last, count, positions)
+        found.append(positions[:kept])
+        if kept < block:
             break
-        found.append(positions)
-        last = positions[-1]
-    return (found[0] if len(found) == 1 else np.concatenate(found)).astype(np.intp)
+    return found[0] if len(found) == 1 else np.concatenate(found)
+
+
+@njit(cache=True, error_model="numpy")
+def place_gaps(
+    exponentials: np.ndarray, rate: float, last: float, count: int, positions: np.ndarray
+) -> tuple[int, float]:
+    """Write the positions below `count` that the gaps reach from `last`; return how many and the last.
+
+    A gap is floor(E / rate) + 1 and the positions are `last` plus the running sum of the
+    gaps, in float64 as numpy's cumulative sum forms them (whole numbers, exact below
+    2**53). A vanishing chance makes a gap overflow to infinity: correctly, no further hit.
+    Fewer positions than exponentials means `count` was passed.
+    """
+    total, position = 0.0, last
+    for i in range(exponentials.size):
+        total += math.floor(exponentials[i] / rate) + 1.0
+        position = total + last
+        if position >= count:
+            return i, position
+        positions[i] = np.intp(position)
+    return exponentials.size, position
 
 
 def thinned_indices(rng: np.random.Generator, probs: np.ndarray, bound: float) -> np.ndarray:

@@ -75,17 +75,19 @@ class Ledger:
             units_each: units each candidate counts for.
         """
         vnd_each = np.asarray(vnd_each, dtype=float)
-        # Amounts are non-negative, so this is a prefix: funding stops at the first candidate
-        # the rest of the budget cannot cover.
-        funded = np.cumsum(vnd_each) <= self.remaining_vnd(instrument, year) * (1 + 1e-12)
-        paid = households[funded]
+        units_each = np.asarray(units_each)
+        # Amounts are non-negative, so the funded are a prefix: funding stops at the first
+        # candidate the rest of the budget cannot cover.
+        within = vnd_each.cumsum() <= self.remaining_vnd(instrument, year) * (1 + 1e-12)
+        count = int(within.argmin()) if within.size and not within[-1] else within.size
+        paid, vnd = households[:count], vnd_each[:count]
         i, t = INSTRUMENT_IDS.index(instrument), year - self.first_year
-        self.vnd[i, t] += vnd_each[funded].sum()
-        self.units[i, t] += int(np.asarray(units_each)[funded].sum())
-        np.add.at(self.household_vnd[:, i], paid, vnd_each[funded])
-        if paid.size:
-            units = np.broadcast_to(np.asarray(units_each), vnd_each.shape)[funded]
-            self._payments.append((i, year, paid.astype(np.int32), vnd_each[funded], units.astype(np.int32)))
+        self.vnd[i, t] += vnd.sum()
+        self.units[i, t] += int(units_each[:count].sum())
+        if count:
+            np.add.at(self.household_vnd[:, i], paid, vnd)
+            units = units_each[:count].astype(np.int32)
+            self._payments.append((i, year, paid.astype(np.int32), vnd.copy(), units))
         return paid
 
     def payments(self) -> dict[str, np.ndarray]:
