@@ -12,7 +12,7 @@ import pytest
 
 from povsim.households import NO_YEAR
 from povsim.policies.ledger import Ledger
-from povsim.policies.targeting import GROUP_BITS, select_applicants
+from povsim.policies.targeting import GROUP_BITS, funding_order, select_applicants
 from povsim.standards import Status
 
 
@@ -60,7 +60,7 @@ def compiled_selection(people, groups, year, max_years, error, apply, missed_bel
     flags = 0
     for group in groups:
         flags |= GROUP_BITS[group]
-    return select_applicants(
+    chosen = select_applicants(
         flags,
         year - max_years,
         people["status"],
@@ -75,6 +75,7 @@ def compiled_selection(people, groups, year, max_years, error, apply, missed_bel
         included_above,
         take_up,
     )
+    return chosen[funding_order(people["status"][chosen], apply[chosen])]
 
 
 SINGLE_GROUPS = [(group,) for group in GROUP_BITS]

@@ -77,7 +77,7 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
     # minus the inclusion share. The second decides take-up, and, among those who apply
     # (uniform on [0, take-up)), the funding order within a list.
     error_draw, apply_draw = rng.random((2, state.count))
-    return select_applicants(
+    chosen = select_applicants(
         group_flags(config),
         ctx.year - config.newly_escaped_max_years,
         state.status,
@@ -92,6 +92,8 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
         1.0 - t.inclusion_error_share * capacity,
         take_up,
     )
+    # Poorest list first (status codes rise with welfare), random order within a list.
+    return chosen[funding_order(state.status[chosen], apply_draw[chosen])]
 
 
 @njit(cache=True)
@@ -110,44 +112,59 @@ def select_applicants(
     included_above: float,
     take_up: float,
 ) -> np.ndarray:
-    """Rows that are selected and apply, poorest list first, by `apply_draw` within a list.
+    """Rows that are selected and apply, in row order.
 
     Eligible (in a group of `groups`, and in `needs`) rows are selected unless their error
     draw falls below `missed_below`; ineligible rows in `needs` of average status are
     included if it falls above `included_above`; the selected apply if their apply draw is
     below `take_up`. Newly escaped are non-poor rows that left poverty at a review in
-    `escaped_since_year` or later. The order is `np.lexsort((apply_draw, status))` of the
-    applicants: both sorts are stable, so equal draws keep row order.
+    `escaped_since_year` or later.
 
     One pass, because an instrument's selection written as numpy expressions is some
     twenty calls whose fixed cost, not the households, dominates below 100,000 households.
     """
+    for_poor, for_near_poor = groups & POOR_LIST != 0, groups & NEAR_POOR_LIST != 0
+    for_escaped, for_minority = groups & NEWLY_ESCAPED != 0, groups & MINORITY != 0
+    for_remote, for_minority_remote = groups & REMOTE != 0, groups & MINORITY_REMOTE != 0
+    for_rural, for_all = groups & RURAL != 0, groups & EVERYONE != 0
     chosen = np.empty(status.size, dtype=np.intp)
     count = 0
+    # Bitwise, not short-circuit, logic and an unconditional write: the branches would
+    # follow random draws, and their mispredictions cost more than the work they skip.
     for row in range(status.size):
-        if not needs[row] or apply_draw[row] >= take_up:
-            continue
-        code = status[row]
+        code, escaped = status[row], escape_year[row]
         minority, far = ethnic_minority[row], remote[row]
-        escaped = escape_year[row]
-        newly_escaped = escaped != NO_YEAR and code != POOR and escaped >= escaped_since_year
+        newly_escaped = (escaped != NO_YEAR) & (code != POOR) & (escaped >= escaped_since_year)
         eligible = (
-            (groups & POOR_LIST != 0 and code == POOR)
-            or (groups & NEAR_POOR_LIST != 0 and code == NEAR_POOR)
-            or (groups & NEWLY_ESCAPED != 0 and newly_escaped)
-            or (groups & MINORITY != 0 and minority)
-            or (groups & REMOTE != 0 and far)
-            or (groups & MINORITY_REMOTE != 0 and minority and far)
-            or (groups & RURAL != 0 and not urban[row])
-            or groups & EVERYONE != 0
+            (for_poor & (code == POOR))
+            | (for_near_poor & (code == NEAR_POOR))
+            | (for_escaped & newly_escaped)
+            | (for_minority & minority)
+            | (for_remote & far)
+            | (for_minority_remote & minority & far)
+            | (for_rural & (urban[row] == 0))
+            | for_all
         )
-        if eligible:
-            picked = error_draw[row] >= missed_below
-        else:
-            picked = code == AVERAGE and error_draw[row] > included_above
-        if picked:
-            chosen[count] = row
-            count += 1
-    chosen = chosen[:count]
-    by_draw = chosen[np.argsort(apply_draw[chosen], kind="mergesort")]
-    return by_draw[np.argsort(status[by_draw], kind="mergesort")]
+        error = error_draw[row]
+        kept = (eligible & (error >= missed_below)) | (
+            (eligible ^ True) & (code == AVERAGE) & (error > included_above)
+        )
+        chosen[count] = row
+        count += needs[row] & kept & (apply_draw[row] < take_up)
+    return chosen[:count]
+
+
+def funding_order(status: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Positions by status, then by draw: exactly `np.lexsort((draws, status))`, about 3x faster.
+
+    An unstable sort of the draws followed by a stable (radix) sort of the small status
+    codes gives lexsort's order whenever no two draws are equal; ties, practically never
+    seen among 53-bit uniforms, fall back to lexsort, which orders them by position. (Numba's
+    own sorts, in the compiled selection, were measured 2-3x slower than these at a million
+    households.)
+    """
+    by_draw = draws.argsort()
+    sorted_draws = draws[by_draw]
+    if (sorted_draws[1:] == sorted_draws[:-1]).any():
+        return np.lexsort((draws, status))
+    return by_draw[status[by_draw].argsort(kind="stable")]
