@@ -1,7 +1,8 @@
 """The compiled household loops give exactly what the numpy expressions they replaced gave.
 
-Covered: earnings, settlement, classification, loss of workers, treatment costs, the
-monthly count-down and the monthly table's household totals (the totals to rounding: the
+Covered: earnings, settlement, classification, loss of workers, treatment costs, jobs
+lost and found, departures abroad, herd losses, the monthly count-down and the monthly
+table's household totals (the totals to rounding: the
 loop sums in household order, numpy pairwise; every other loop bit for bit).
 
 Each reference below is the numpy formulation the model used before the loop was compiled
@@ -28,10 +29,19 @@ from povsim.economy import (
     settle_month,
     trend_factor,
 )
-from povsim.households import HouseholdState
+from povsim.household_loops import change_jobs_at, depart_migrants, kill_livestock_at
+from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.model import HouseholdTotals
 from povsim.scenario import load_scenario
-from povsim.shocks import TREATMENT_COST_LOG_SD, WORKER_DEATH_SHARE, count_down, fall_ill, remove_workers
+from povsim.shocks import (
+    MAX_COUNTED_MEMBERS,
+    TREATMENT_COST_LOG_SD,
+    WORKER_DEATH_SHARE,
+    any_of_table,
+    count_down,
+    fall_ill,
+    remove_workers,
+)
 from povsim.standards import Status, decree_07, decree_351
 
 N = 4_000
@@ -279,6 +289,41 @@ def reference_fall_ill(state, scenario, candidates, cost_normals, poor_card_paid
     return cost, sick.size
 
 
+def reference_change_jobs(state, loss, loss_uniforms, table, find, find_uniforms, bound, base, wage, premium):
+    losers = loss[
+        loss_uniforms * table[-1] < table[np.minimum(state.wage_workers[loss], MAX_COUNTED_MEMBERS)]
+    ]
+    finders = find[find_uniforms * bound < np.where(state.trained[find], bound, base)]
+    lose = np.zeros(state.count, bool)
+    lose[losers] = True
+    finders = finders[~lose[finders] & (state.jobless[finders] > 0)]
+    never_waged = finders[state.wage_vnd_per_worker_month[finders] <= 0]
+    state.wage_vnd_per_worker_month[never_waged] = wage * np.where(
+        state.trained[never_waged], 1.0 + premium, 1.0
+    )
+    state.jobless[finders] -= 1
+    state.wage_workers[finders] += 1
+    state.wage_workers[losers] -= 1
+    state.jobless[losers] += 1
+    state.job_loss_count[losers] += 1
+
+
+def reference_depart_migrants(state, contract_months):
+    waiting = np.flatnonzero(state.departure_in_months > 0)
+    state.departure_in_months[waiting] -= 1
+    leaving = np.flatnonzero(state.departure_in_months == 0)
+    state.abroad_months_left[leaving] = contract_months
+    state.departure_in_months[leaving] = NOT_LEAVING
+    state.jobless[leaving[state.jobless[leaving] > 0]] -= 1
+
+
+def reference_kill_livestock(state, candidates, kept):
+    hit = candidates[state.livestock_units[candidates] > 0]
+    state.livestock_units[hit] *= kept
+    state.herd_disease_count[hit] += 1
+    return hit.size
+
+
 # --- the checks ---------------------------------------------------------------------------
 
 
@@ -438,3 +483,63 @@ def test_loops_refuse_arrays_that_do_not_fit_the_households():
         settle_month(state, scenario, np.zeros(N), short, np.empty(0, int), 1e7)
     with pytest.raises(ValueError, match="differ in length"):
         decree_07(scenario).classify(np.zeros(N), np.zeros(N - 1, int), np.zeros(N, bool))
+
+
+@pytest.mark.parametrize("special", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_job_moves_loop_matches_numpy(seed, special):
+    state = random_households(seed)
+    if special:
+        add_special_values(state, seed)
+    rng = np.random.default_rng(seed + 600)
+    state.jobless[:] = rng.integers(0, 3, N)
+    state.wage_workers[:] = rng.integers(0, 20, N)  # beyond the members counted, too
+    state.trained[:] = rng.random(N) < 0.3
+    state.wage_vnd_per_worker_month[rng.random(N) < 0.5] = 0.0
+    table = any_of_table(0.08)
+    # Many candidates of both moves, overlapping, so every branch is taken.
+    loss = np.sort(rng.choice(N, 1_500, replace=False))
+    find = np.sort(rng.choice(N, 1_500, replace=False))
+    loss_uniforms, find_uniforms = rng.random(loss.size), rng.random(find.size)
+    args = (loss, loss_uniforms, table, find, find_uniforms, 0.6, 0.2, 4_000_000.0, 0.15)
+    before, expected = copy.deepcopy(state), copy.deepcopy(state)
+    reference_change_jobs(expected, *args)
+    change_jobs_at(
+        *args,
+        state.wage_workers,
+        state.jobless,
+        state.job_loss_count,
+        state.trained,
+        state.wage_vnd_per_worker_month,
+    )
+    assert_same_bits(state, expected)
+    assert (state.job_loss_count > 0).sum() > 100
+    assert (state.jobless < before.jobless).sum() > 100
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_departures_loop_matches_numpy(seed):
+    state = random_households(seed)
+    rng = np.random.default_rng(seed + 700)
+    state.departure_in_months[:] = np.where(rng.random(N) < 0.3, rng.integers(0, 4, N), NOT_LEAVING)
+    state.jobless[:] = rng.integers(0, 2, N)
+    expected = copy.deepcopy(state)
+    for _ in range(3):
+        depart_migrants(state.departure_in_months, state.abroad_months_left, state.jobless, 36, NOT_LEAVING)
+        reference_depart_migrants(expected, 36)
+        assert_same_bits(state, expected)
+    assert (state.abroad_months_left == 36).sum() > 0.2 * N
+
+
+@pytest.mark.parametrize("special", [False, True])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_herd_loss_loop_matches_numpy(seed, special):
+    state = random_households(seed)
+    if special:
+        add_special_values(state, seed)
+    candidates = np.sort(np.random.default_rng(seed + 800).choice(N, 900, replace=False))
+    expected = copy.deepcopy(state)
+    hit = kill_livestock_at(candidates, 0.7, state.livestock_units, state.herd_disease_count)
+    assert hit == reference_kill_livestock(expected, candidates, 0.7)
+    assert 0 < hit < candidates.size
+    assert_same_bits(state, expected)

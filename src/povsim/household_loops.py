@@ -290,9 +290,12 @@ def remove_workers_at(
 
 
 @njit(**COMPILE)
-def charge_treatment_at(
-    sick: np.ndarray,
+def fall_ill_at(
+    candidates: np.ndarray,
     cost_before_insurance_vnd: np.ndarray,
+    duration_months: int,
+    illness_months_left: np.ndarray,
+    illness_count: np.ndarray,
     lacks_insurance: np.ndarray,
     state_insurance_card: np.ndarray,
     status: np.ndarray,
@@ -300,10 +303,18 @@ def charge_treatment_at(
     insurance_paid_share: float,
     poor_card_paid_share: float,
     cost_vnd: np.ndarray,
-) -> None:
-    """Each sick household's out-of-pocket treatment cost into `cost_vnd` (see `shocks.fall_ill`)."""
-    for k in range(sick.size):
-        i = sick[k]
+) -> int:
+    """Candidates not already ill fall ill; their out-of-pocket cost into `cost_vnd`; return how many.
+
+    See `shocks.fall_ill`; `cost_before_insurance_vnd[k]` is candidate k's treatment cost.
+    """
+    sick = 0
+    for k in range(candidates.size):
+        i = candidates[k]
+        if illness_months_left[i] != 0:
+            continue
+        illness_months_left[i] = duration_months
+        illness_count[i] += 1
         if lacks_insurance[i]:
             paid_share = 0.0
         elif state_insurance_card[i] and status[i] == poor:
@@ -311,6 +322,98 @@ def charge_treatment_at(
         else:
             paid_share = insurance_paid_share
         cost_vnd[i] = cost_before_insurance_vnd[k] * (1.0 - paid_share)
+        sick += 1
+    return sick
+
+
+@njit(**COMPILE)
+def change_jobs_at(
+    loss_candidates: np.ndarray,
+    loss_uniforms: np.ndarray,
+    loss_prob_by_wage_workers: np.ndarray,
+    find_candidates: np.ndarray,
+    find_uniforms: np.ndarray,
+    trained_find_prob: float,
+    find_prob: float,
+    district_wage_vnd: float,
+    trained_wage_premium: float,
+    wage_workers: np.ndarray,
+    jobless: np.ndarray,
+    job_loss_count: np.ndarray,
+    trained: np.ndarray,
+    wage_vnd_per_worker_month: np.ndarray,
+) -> None:
+    """Jobs lost and found this month (see `shocks.change_jobs`).
+
+    Candidates of each move are sorted and thinned from the move's bound (the last entry
+    of `loss_prob_by_wage_workers`; `trained_find_prob`) with their uniform. A finder who
+    also loses a job, or has no jobless member, finds nothing. All chances are read before
+    any move, as each household moves at most once.
+    """
+    loss_bound = loss_prob_by_wage_workers[loss_prob_by_wage_workers.size - 1]
+    most_counted = loss_prob_by_wage_workers.size - 1
+    losers = np.empty(loss_candidates.size, dtype=np.intp)
+    lost = 0
+    for k in range(loss_candidates.size):
+        i = loss_candidates[k]
+        if loss_uniforms[k] * loss_bound < loss_prob_by_wage_workers[min(wage_workers[i], most_counted)]:
+            losers[lost] = i
+            lost += 1
+    next_loser = 0
+    for k in range(find_candidates.size):
+        i = find_candidates[k]
+        if not find_uniforms[k] * trained_find_prob < (trained_find_prob if trained[i] else find_prob):
+            continue
+        while next_loser < lost and losers[next_loser] < i:
+            next_loser += 1
+        if (next_loser < lost and losers[next_loser] == i) or jobless[i] <= 0:
+            continue
+        if wage_vnd_per_worker_month[i] <= 0:
+            factor = 1.0 + trained_wage_premium if trained[i] else 1.0
+            wage_vnd_per_worker_month[i] = district_wage_vnd * factor
+        jobless[i] -= 1
+        wage_workers[i] += 1
+    for k in range(lost):
+        i = losers[k]
+        wage_workers[i] -= 1
+        jobless[i] += 1
+        job_loss_count[i] += 1
+
+
+@njit(**COMPILE)
+def kill_livestock_at(
+    candidates: np.ndarray, kept_share: float, livestock_units: np.ndarray, herd_disease_count: np.ndarray
+) -> int:
+    """Each candidate with a herd keeps `kept_share` of it; return how many herds were hit."""
+    hit = 0
+    for k in range(candidates.size):
+        i = candidates[k]
+        if livestock_units[i] > 0:
+            livestock_units[i] *= kept_share
+            herd_disease_count[i] += 1
+            hit += 1
+    return hit
+
+
+@njit(**COMPILE)
+def depart_migrants(
+    departure_in_months: np.ndarray,
+    abroad_months_left: np.ndarray,
+    jobless: np.ndarray,
+    contract_months: int,
+    not_leaving: int,
+) -> None:
+    """Count down departure delays; those reaching zero leave on a contract (a jobless one first)."""
+    for i in range(departure_in_months.size):
+        months = departure_in_months[i]
+        if months > 0:
+            months -= 1
+            departure_in_months[i] = months
+        if months == 0:
+            abroad_months_left[i] = contract_months
+            departure_in_months[i] = not_leaving
+            if jobless[i] > 0:
+                jobless[i] -= 1
 
 
 @njit(**COMPILE)

@@ -127,6 +127,24 @@ def review_date(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 
 
+class MonthlyTable(mesa.DataCollector):
+    """Mesa's `DataCollector` for model reporters that return numbers, strings or booleans.
+
+    Mesa deep-copies every reported value in case it is mutable; these values are not, and
+    at twenty-odd reporters the copies were a tenth of a small population's month. Agent
+    reporters, if any are added, go through Mesa's own collection.
+    """
+
+    def collect(self, model: mesa.Model) -> None:
+        """Add the model reporters' values at `model.time` (and any agent data, by Mesa)."""
+        if self.agent_reporters or self.agenttype_reporters:
+            super().collect(model)
+            return
+        self._collection_steps.append(model.time)
+        for name, reporter in self.model_reporters.items():
+            self.model_vars[name].append(reporter(model))
+
+
 class PovertyModel(mesa.Model):
     """Households of Son Duong district, month by month, reviewed every December.
 
@@ -195,7 +213,7 @@ class PovertyModel(mesa.Model):
         ]
         self.status_history = [self.households.status.copy()]
         self.measured_income_history = [measured_income.astype(np.float32)]
-        self.datacollector = mesa.DataCollector(model_reporters=MODEL_REPORTERS)
+        self.datacollector = MonthlyTable(model_reporters=MODEL_REPORTERS)
         self.record_month()
         if agent_views:
             self.create_household_agents()

@@ -110,9 +110,20 @@ def thinned_rows(
     `probs_at(rows)` returns the chances of the given rows; the draws are the same as
     `thinned_indices` makes with the chances of every unit, which need not be computed.
     """
+    candidates, uniforms = candidates_with_uniforms(rng, count, bound)
+    return candidates[uniforms * bound < probs_at(candidates)]
+
+
+def candidates_with_uniforms(
+    rng: np.random.Generator, count: int, bound: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates hit at chance `bound`, and a uniform each to thin them by.
+
+    Candidate c is then hit with chance p <= bound if uniform * bound < p: the draws of
+    `thinned_rows`, for callers that thin in a compiled loop.
+    """
     candidates = chance_indices(rng, count, bound)
-    keep = rng.random(candidates.size) * bound < probs_at(candidates)
-    return candidates[keep]
+    return candidates, rng.random(candidates.size)
 
 
 def binomial_counts(counts: np.ndarray, prob: float, uniforms: np.ndarray) -> np.ndarray:

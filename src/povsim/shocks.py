@@ -14,9 +14,16 @@ import numpy as np
 
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
-from povsim.household_loops import charge_treatment_at, count_down_households, remove_workers_at
+from povsim.household_loops import (
+    change_jobs_at,
+    count_down_households,
+    depart_migrants,
+    fall_ill_at,
+    kill_livestock_at,
+    remove_workers_at,
+)
 from povsim.households import NOT_LEAVING, HouseholdState
-from povsim.sampling import chance_indices, thinned_rows, true_rows
+from povsim.sampling import candidates_with_uniforms, chance_indices, true_rows
 from povsim.scenario.schema import Scenario
 from povsim.standards import Status
 
@@ -98,17 +105,18 @@ def fall_ill(
         Each household's out-of-pocket cost this month, and how many fell ill.
     """
     s = scenario.shocks
-    healthy = state.illness_months_left[candidates] == 0
-    sick, normals = candidates[healthy], cost_normals[healthy]
-    state.illness_months_left[sick] = s.illness_duration_months
-    state.illness_count[sick] += 1
-    if s.illness_treatment_cost_vnd <= 0.0:
-        return np.zeros(state.count), sick.size
-    mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
     cost = np.zeros(state.count)
-    charge_treatment_at(
-        sick,
-        np.exp(mean_log + TREATMENT_COST_LOG_SD * normals),
+    if s.illness_treatment_cost_vnd > 0.0:
+        mean_log = np.log(s.illness_treatment_cost_vnd) - 0.5 * TREATMENT_COST_LOG_SD**2
+        cost_before_insurance = np.exp(mean_log + TREATMENT_COST_LOG_SD * cost_normals)
+    else:
+        cost_before_insurance = np.zeros(candidates.size)
+    sick = fall_ill_at(
+        candidates,
+        cost_before_insurance,
+        s.illness_duration_months,
+        state.illness_months_left,
+        state.illness_count,
         state.lacks[:, state.condition("health_insurance")],
         state.state_insurance_card,
         state.status,
@@ -117,7 +125,7 @@ def fall_ill(
         poor_card_paid_share,
         cost,
     )
-    return cost, sick.size
+    return cost, sick
 
 
 def lose_workers(state: HouseholdState, scenario: Scenario, rng: np.random.Generator) -> int:
@@ -169,24 +177,26 @@ def change_jobs(
     """Wage workers lose regular work; jobless members find it (more often if trained)."""
     s, e = scenario.shocks, scenario.economy
     table = any_of_table(s.job_loss_prob_per_month)
-    multiplier = max(training_multiplier, 1.0)
-    bound = min(e.job_finding_prob_per_month * multiplier, 1.0)
-
-    def loss_prob(rows: np.ndarray) -> np.ndarray:
-        return table[np.minimum(state.wage_workers[rows], MAX_COUNTED_MEMBERS)]
-
-    def find_prob(rows: np.ndarray) -> np.ndarray:
-        return np.where(state.trained[rows], bound, e.job_finding_prob_per_month)
-
-    # Chances are computed for the candidates of each draw only (`thinned_rows`).
-    losers = thinned_rows(rng, state.count, table[-1], loss_prob)
-    finders = thinned_rows(rng, state.count, bound, find_prob)
-    lose = np.zeros(state.count, bool)
-    lose[losers] = True
-    # Finders who did not also lose a job and have a jobless member (by index: few rows).
-    finders = finders[~lose[finders] & (state.jobless[finders] > 0)]
-    take_job_at(state, finders, district_wage_vnd, trained_wage_premium)
-    lose_jobs(state, losers)
+    bound = min(e.job_finding_prob_per_month * max(training_multiplier, 1.0), 1.0)
+    # Each move's candidates at its bound, thinned to each household's chance by the loop.
+    loss_candidates, loss_uniforms = candidates_with_uniforms(rng, state.count, table[-1])
+    find_candidates, find_uniforms = candidates_with_uniforms(rng, state.count, bound)
+    change_jobs_at(
+        loss_candidates,
+        loss_uniforms,
+        table,
+        find_candidates,
+        find_uniforms,
+        bound,
+        e.job_finding_prob_per_month,
+        district_wage_vnd,
+        trained_wage_premium,
+        state.wage_workers,
+        state.jobless,
+        state.job_loss_count,
+        state.trained,
+        state.wage_vnd_per_worker_month,
+    )
 
 
 def lose_jobs(state: HouseholdState, losers: np.ndarray) -> None:
@@ -223,12 +233,9 @@ def move_migrants(
     state: HouseholdState, scenario: Scenario, contract_months: int, rng: np.random.Generator
 ) -> None:
     """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
-    waiting = true_rows(state.departure_in_months > 0)
-    state.departure_in_months[waiting] -= 1
-    leaving = true_rows(state.departure_in_months == 0)
-    state.abroad_months_left[leaving] = contract_months
-    state.departure_in_months[leaving] = NOT_LEAVING
-    state.jobless[leaving[state.jobless[leaving] > 0]] -= 1
+    depart_migrants(
+        state.departure_in_months, state.abroad_months_left, state.jobless, contract_months, NOT_LEAVING
+    )
     fired = chance_indices(rng, state.count, scenario.shocks.migrant_job_loss_prob_per_month)
     state.abroad_months_left[fired] = 0
 
@@ -246,10 +253,8 @@ def spread_livestock_disease(
 
 def kill_livestock(state: HouseholdState, scenario: Scenario, candidates: np.ndarray) -> int:
     """Disease kills part of the herd of each candidate household that has one."""
-    hit = candidates[state.livestock_units[candidates] > 0]
-    state.livestock_units[hit] *= 1.0 - scenario.shocks.livestock_disease_loss_share
-    state.herd_disease_count[hit] += 1
-    return hit.size
+    kept = 1.0 - scenario.shocks.livestock_disease_loss_share
+    return kill_livestock_at(candidates, kept, state.livestock_units, state.herd_disease_count)
 
 
 @dataclass(frozen=True)
