@@ -29,7 +29,7 @@ from povsim.economy import (
     settle_month,
     trend_factor,
 )
-from povsim.household_loops import change_jobs_at, depart_migrants, kill_livestock_at
+from povsim.household_loops import change_jobs_at, depart_migrants, kill_livestock_at, remove_workers_at
 from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.model import HouseholdTotals
 from povsim.scenario import load_scenario
@@ -541,5 +541,34 @@ def test_herd_loss_loop_matches_numpy(seed, special):
     expected = copy.deepcopy(state)
     hit = kill_livestock_at(candidates, 0.7, state.livestock_units, state.herd_disease_count)
     assert hit == reference_kill_livestock(expected, candidates, 0.7)
+    assert 0 < hit < candidates.size
+    assert_same_bits(state, expected)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_worker_loss_thinning_matches_numpy(seed):
+    state = random_households(seed)
+    rng = np.random.default_rng(seed + 900)
+    state.n_16_59[:] = rng.integers(0, 20, N)  # beyond the members counted, too
+    candidates = np.sort(rng.choice(N, 1_000, replace=False))
+    draws = rng.random((3, candidates.size))
+    table = any_of_table(0.05)
+    expected = copy.deepcopy(state)
+    keep = draws[0] * table[-1] < table[np.minimum(expected.n_16_59[candidates], MAX_COUNTED_MEMBERS)]
+    reference_remove_workers(expected, candidates[keep], draws[1][keep], draws[2][keep])
+    hit = remove_workers_at(
+        candidates,
+        draws,
+        table,
+        WORKER_DEATH_SHARE,
+        state.worker_loss_count,
+        state.n_16_59,
+        state.n_60plus,
+        state.jobless,
+        state.wage_workers,
+        state.crops_vnd_month,
+        state.tea_vnd_month,
+    )
+    assert hit == keep.sum()
     assert 0 < hit < candidates.size
     assert_same_bits(state, expected)

@@ -257,9 +257,9 @@ def classify_households(
 
 @njit(**COMPILE)
 def remove_workers_at(
-    hit: np.ndarray,
-    wage_draws: np.ndarray,
-    death_draws: np.ndarray,
+    candidates: np.ndarray,
+    draws: np.ndarray,
+    loss_prob_by_workers: np.ndarray,
     death_share: float,
     worker_loss_count: np.ndarray,
     n_16_59: np.ndarray,
@@ -268,25 +268,37 @@ def remove_workers_at(
     wage_workers: np.ndarray,
     crops_vnd_month: np.ndarray,
     tea_vnd_month: np.ndarray,
-) -> None:
-    """Each hit household loses a working-age member to work (see `shocks.remove_workers`)."""
-    for k in range(hit.size):
-        i = hit[k]
+) -> int:
+    """Candidate households lose a working-age member to work; return how many (see `shocks.remove_workers`).
+
+    Candidates are drawn at the bound (the table's last entry); candidate k is hit if
+    draws[0, k] * bound falls below the chance for its working-age members (capped at the
+    table's end). draws[1, k] chooses a wage worker or the farm, draws[2, k] a death.
+    """
+    bound = loss_prob_by_workers[loss_prob_by_workers.size - 1]
+    most_counted = loss_prob_by_workers.size - 1
+    hit = 0
+    for k in range(candidates.size):
+        i = candidates[k]
+        if not draws[0, k] * bound < loss_prob_by_workers[min(n_16_59[i], most_counted)]:
+            continue
+        hit += 1
         worker_loss_count[i] += 1
         workers = max(n_16_59[i] - jobless[i], 1)
         wage = wage_workers[i]
-        if wage > 0 and wage_draws[k] < wage / workers:
+        if wage > 0 and draws[1, k] < wage / workers:
             wage_workers[i] = wage - 1
         else:
             farm_workers = max(workers - wage, 1)
             kept = 1.0 - 1.0 / (farm_workers + 1)
             crops_vnd_month[i] = crops_vnd_month[i] * kept
             tea_vnd_month[i] = tea_vnd_month[i] * kept
-        if death_draws[k] < death_share and n_16_59[i] + n_60plus[i] > 1:
+        if draws[2, k] < death_share and n_16_59[i] + n_60plus[i] > 1:
             adults = n_16_59[i] - 1
             n_16_59[i] = adults
             jobless[i] = min(jobless[i], adults)
             wage_workers[i] = min(wage_workers[i], adults - jobless[i])
+    return hit
 
 
 @njit(**COMPILE)

@@ -132,11 +132,21 @@ def lose_workers(state: HouseholdState, scenario: Scenario, rng: np.random.Gener
     """Draw deaths and disabilities of working-age members this month; return how many."""
     table = any_of_table(monthly_prob(scenario.shocks.worker_loss_prob_per_year))
     candidates = chance_indices(rng, state.count, table[-1])
+    # Per candidate: thinning to the household's chance, which worker, whether a death.
     draws = rng.random((3, candidates.size))
-    members = np.minimum(state.n_16_59[candidates], MAX_COUNTED_MEMBERS)
-    keep = draws[0] * table[-1] < table[members]
-    remove_workers(state, candidates[keep], draws[1][keep], draws[2][keep])
-    return int(keep.sum())
+    return remove_workers_at(
+        candidates,
+        draws,
+        table,
+        WORKER_DEATH_SHARE,
+        state.worker_loss_count,
+        state.n_16_59,
+        state.n_60plus,
+        state.jobless,
+        state.wage_workers,
+        state.crops_vnd_month,
+        state.tea_vnd_month,
+    )
 
 
 def remove_workers(
@@ -149,12 +159,12 @@ def remove_workers(
     (elderly, teenagers) as one more pair of hands, so a farm never stops entirely. Half the
     losses are deaths, which also remove the member (never the household's last adult).
     """
-    # A loop over the few households hit: the same steps as numpy expressions cost a few
-    # dozen small calls a month, a fixed cost that weighs on small populations.
+    # Hit for sure: candidates thinned with a chance of 1 (a zero first draw, a table of ones).
+    draws = np.vstack([np.zeros(hit.size), wage_draws, death_draws])
     remove_workers_at(
         hit,
-        wage_draws,
-        death_draws,
+        draws,
+        np.ones(MAX_COUNTED_MEMBERS + 1),
         WORKER_DEATH_SHARE,
         state.worker_loss_count,
         state.n_16_59,
