@@ -29,8 +29,14 @@ from povsim.economy import (
     settle_month,
     trend_factor,
 )
-from povsim.household_loops import change_jobs_at, depart_migrants, kill_livestock_at, remove_workers_at
-from povsim.households import NOT_LEAVING, HouseholdState
+from povsim.household_loops import (
+    change_jobs_at,
+    depart_migrants,
+    kill_livestock_at,
+    record_transitions,
+    remove_workers_at,
+)
+from povsim.households import NO_STATUS, NOT_LEAVING, HouseholdState
 from povsim.model import HouseholdTotals
 from povsim.scenario import load_scenario
 from povsim.shocks import (
@@ -572,3 +578,50 @@ def test_worker_loss_thinning_matches_numpy(seed):
     assert hit == keep.sum()
     assert 0 < hit < candidates.size
     assert_same_bits(state, expected)
+
+
+def reference_record_transitions(state, status, year):
+    poor_now = status == Status.POOR
+    reviewed_before = state.status != NO_STATUS
+    poor_before = state.status == Status.POOR
+    entered = poor_now & ~poor_before & reviewed_before
+    escaped = poor_before & ~poor_now
+    relapsed = entered & state.ever_poor
+    newly_poor = entered & ~state.ever_poor
+    state.escape_year[escaped] = year
+    state.relapse_count += relapsed
+    state.ever_poor |= poor_now
+    state.status[:] = status
+    by_status = [
+        np.bincount(status[members], minlength=4) for members in (slice(None), state.ethnic_minority)
+    ]
+    return [escaped.sum(), relapsed.sum(), newly_poor.sum()], by_status
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_review_transitions_loop_matches_numpy(seed):
+    state = random_households(seed)
+    rng = np.random.default_rng(seed + 1000)
+    state.status[:] = rng.integers(-1, 4, N)  # NO_STATUS too: never reviewed
+    state.ever_poor[:] = (state.status == Status.POOR) | (rng.random(N) < 0.3)
+    state.ethnic_minority[:] = rng.random(N) < 0.6
+    new_status = rng.integers(0, 4, N).astype(np.int8)
+    expected = copy.deepcopy(state)
+    transitions, by_status = reference_record_transitions(expected, new_status, 2026)
+    tallies = np.zeros((3, 4), np.int64)
+    record_transitions(
+        new_status,
+        state.status,
+        state.ever_poor,
+        state.escape_year,
+        state.relapse_count,
+        state.ethnic_minority,
+        2026,
+        int(Status.POOR),
+        NO_STATUS,
+        tallies,
+    )
+    assert_same_bits(state, expected)
+    assert tallies[0, :3].tolist() == transitions
+    assert min(transitions) > 0
+    np.testing.assert_array_equal(tallies[1:], by_status)

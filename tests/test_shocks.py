@@ -1,5 +1,7 @@
 """Each shock and coping step does what it should to household state."""
 
+import datetime as dt
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,7 @@ from povsim.shocks import (
     lose_jobs,
     strike_disasters,
 )
-from povsim.standards import indicator_deprived
+from povsim.standards import indicator_deprived, standard_in_force
 
 NO_RANDOM_DISASTERS = {
     "disasters.flood_prob_per_month": 0.0,
@@ -247,6 +249,23 @@ def test_review_misscores_each_applicable_score_with_its_chance(small, chance):
     else:
         sd = np.sqrt(cells * chance * (1 - chance))
         assert abs(int(flipped.sum()) - cells * chance) < 4 * sd
+
+
+@pytest.mark.parametrize("year", [2024, 2028])
+def test_applicability_of_a_few_cells_is_that_of_the_whole_matrix(small, year):
+    model = PovertyModel(scenario=small, rng=5)
+    state = model.households
+    state.n_under6[::3] = 0
+    state.n_6_15[::4] = 0
+    state.n_16_59[::5] = 0
+    standard = standard_in_force(dt.date(year, 12, 31), model.params)
+    whole = standard.applicability(state)
+    rng = np.random.default_rng(year)
+    households = rng.integers(0, state.count, 5_000)
+    indicators = rng.integers(0, len(standard.indicators), 5_000)
+    cells = standard.applicable_cells(state, households, indicators)
+    np.testing.assert_array_equal(cells, whole[households, indicators])
+    assert 0 < cells.mean() < 1
 
 
 def test_disasters_touch_only_the_communes_struck_and_draw_nothing_when_none_is(small):

@@ -429,6 +429,45 @@ def depart_migrants(
 
 
 @njit(**COMPILE)
+def record_transitions(
+    new_status: np.ndarray,
+    status: np.ndarray,
+    ever_poor: np.ndarray,
+    escape_year: np.ndarray,
+    relapse_count: np.ndarray,
+    ethnic_minority: np.ndarray,
+    year: int,
+    poor: int,
+    no_status: int,
+    tallies: np.ndarray,
+) -> None:
+    """Write a review's statuses over the last ones, recording escapes and relapses (see `review`).
+
+    `tallies` (zeroed by the caller) receives [escaped, relapsed, newly poor] in its first
+    row, and in rows 1 and 2 the count of each new status code among all households and
+    among ethnic-minority households (columns by code).
+    """
+    for i in range(new_status.size):
+        code, before = new_status[i], status[i]
+        poor_now, poor_before = code == poor, before == poor
+        if poor_before and not poor_now:
+            escape_year[i] = year
+            tallies[0, 0] += 1
+        elif poor_now and not poor_before and before != no_status:
+            if ever_poor[i]:
+                relapse_count[i] += 1
+                tallies[0, 1] += 1
+            else:
+                tallies[0, 2] += 1
+        if poor_now:
+            ever_poor[i] = True
+        status[i] = code
+        tallies[1, code] += 1
+        if ethnic_minority[i]:
+            tallies[2, code] += 1
+
+
+@njit(**COMPILE)
 def invert_binomials(counts: np.ndarray, uniforms: np.ndarray, cdf: np.ndarray, out: np.ndarray) -> None:
     """Binomial draws by inversion: out[i] is the least x with uniforms[i] < cdf[counts[i], x].
 

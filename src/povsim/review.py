@@ -17,6 +17,7 @@ import dataclasses
 
 import numpy as np
 
+from povsim.household_loops import record_transitions
 from povsim.households import NO_STATUS, HouseholdState
 from povsim.normals import standard_normals
 from povsim.sampling import chance_indices
@@ -54,7 +55,7 @@ def measure(
     cells = chance_indices(rng, deprived.size, misclassification_prob)
     if cells.size:
         households, indicators = np.divmod(cells, deprived.shape[1])  # cells in row-major order
-        applies = standard.applicability(state)[households, indicators]
+        applies = standard.applicable_cells(state, households, indicators)
         households, indicators = households[applies], indicators[applies]
         deprived[households, indicators] = ~deprived[households, indicators]
     return mean_income * error, deprived
@@ -104,56 +105,52 @@ def record_review(
     `counts` holds each household's number of scored deprivations (the row sums of `deprived`).
     """
     status = standard.classify(measured_income, counts, state.urban)
-    poor_now = status == Status.POOR
-    reviewed_before = state.status != NO_STATUS
-    poor_before = state.status == Status.POOR
-    entered = poor_now & ~poor_before & reviewed_before
-    escaped = poor_before & ~poor_now
-    relapsed = entered & state.ever_poor
-    newly_poor = entered & ~state.ever_poor
-
-    state.escape_year[escaped] = year
-    state.relapse_count += relapsed
-    state.ever_poor |= poor_now
-    state.status[:] = status
+    tallies = np.zeros((3, len(Status)), np.int64)
+    record_transitions(
+        status,
+        state.status,
+        state.ever_poor,
+        state.escape_year,
+        state.relapse_count,
+        state.ethnic_minority,
+        year,
+        int(Status.POOR),
+        NO_STATUS,
+        tallies,
+    )
     state.income_since_review_vnd[:] = 0.0
+    escaped, relapsed, newly_poor = tallies[0, :3].tolist()
 
     record: dict[str, float | int | str] = {
         "year": year,
         "standard": standard.decree,
         "households": state.count,
-        "escaped": int(escaped.sum()),
-        "relapsed": int(relapsed.sum()),
-        "newly_poor": int(newly_poor.sum()),
+        "escaped": escaped,
+        "relapsed": relapsed,
+        "newly_poor": newly_poor,
         "mean_measured_income_vnd_per_person_month": float(measured_income.mean()),
         "mean_deprivation_count": float(counts.mean()),
     }
-    for group in RATE_GROUPS:
-        members = np.ones(state.count, bool) if group == "all" else state.ethnic_minority
-        record.update(status_rates(status[members], "" if group == "all" else f"{group}_"))
-    in_force = dict(zip(standard.indicators, map(share_true, deprived.T), strict=True))
+    for group, by_status in zip(RATE_GROUPS, tallies[1:].tolist(), strict=True):
+        record.update(status_rates(by_status, "" if group == "all" else f"{group}_"))
+    scored = np.count_nonzero(deprived, axis=0).tolist()
+    in_force = {name: count / state.count for name, count in zip(standard.indicators, scored, strict=True)}
     for name in INDICATORS:
         record[f"deprived_{name}"] = float(in_force.get(name, np.nan))
     return record
 
 
-def share_true(mask: np.ndarray) -> float:
-    """`float(mask.mean())` of a boolean array, computed by counting: the same value, faster."""
-    return float(np.count_nonzero(mask) / mask.size)
-
-
-def status_rates(status: np.ndarray, prefix: str) -> dict[str, float | int]:
-    """Households and poor, near-poor, combined and average-living rates among `status`."""
-    count = len(status)
-    share = share_true if count else (lambda mask: float("nan"))
-    poor = status == Status.POOR
-    near = status == Status.NEAR_POOR
+def status_rates(households_by_status: list[int], prefix: str) -> dict[str, float | int]:
+    """Households and poor, near-poor, combined and average-living rates, from counts by status code."""
+    count = sum(households_by_status)
+    poor, near = households_by_status[Status.POOR], households_by_status[Status.NEAR_POOR]
+    average = households_by_status[Status.AVERAGE]
     return {
         f"{prefix}household_count": count,
-        f"{prefix}poor_rate": share(poor),
-        f"{prefix}near_poor_rate": share(near),
-        f"{prefix}poor_or_near_poor_rate": share(poor | near),
-        f"{prefix}average_rate": share(status == Status.AVERAGE),
+        f"{prefix}poor_rate": poor / count if count else float("nan"),
+        f"{prefix}near_poor_rate": near / count if count else float("nan"),
+        f"{prefix}poor_or_near_poor_rate": (poor + near) / count if count else float("nan"),
+        f"{prefix}average_rate": average / count if count else float("nan"),
     }
 
 
@@ -192,7 +189,7 @@ def standard_counterfactuals(
     drawn from any random stream and no state changes.
 
     Args:
-        state: the households, as reviewed.
+        state: the households, as reviewed (their statuses are this review's).
         scenario: the scenario (lines and thresholds of both standards).
         standard: the standard in force at this review.
         measured_income: the review's measured income per person per month.
@@ -205,17 +202,20 @@ def standard_counterfactuals(
     scored = dict(zip(standard.indicators, deprived.T, strict=True))
     record: dict[str, float] = {}
     for suffix, other in counterfactual_standards(scenario).items():
-        # The review's own count, less the indicators the other standard drops, plus those it adds.
-        count = counts.copy()
-        for name in standard.indicators:
-            if name not in other.indicators:
-                count -= scored[name]
-        for name in other.indicators:
-            if name not in scored:
-                count += indicator_deprived(name, state, other)
-        status = other.classify(measured_income, count, state.urban)
-        poor = np.count_nonzero(status == Status.POOR)
-        near_poor = np.count_nonzero(status == Status.NEAR_POOR)
+        if other == standard:
+            status = state.status  # the review's own classification (`record_review` wrote it)
+        else:
+            # The review's own count, less the indicators the other standard drops, plus those it adds.
+            count = counts.copy()
+            for name in standard.indicators:
+                if name not in other.indicators:
+                    count -= scored[name]
+            for name in other.indicators:
+                if name not in scored:
+                    count += indicator_deprived(name, state, other)
+            status = other.classify(measured_income, count, state.urban)
+        by_status = np.bincount(status, minlength=len(Status))
+        poor, near_poor = int(by_status[Status.POOR]), int(by_status[Status.NEAR_POOR])
         households = (poor, near_poor, poor + near_poor)  # shares as `status_rates` computes them
         record.update(
             {

@@ -197,6 +197,19 @@ class PovertyStandard:
             [np.broadcast_to(indicator_applicable(name, state), (state.count,)) for name in self.indicators]
         )
 
+    def applicable_cells(
+        self, state: HouseholdState, households: np.ndarray, indicators: np.ndarray
+    ) -> np.ndarray:
+        """`applicability(state)[households, indicators]`, computed for those cells only."""
+        rules = [MEMBERS_NEEDED.get(name, ()) for name in self.indicators]
+        kinds = list(dict.fromkeys(rules))  # distinct rules; () applies everywhere
+        present = np.ones((len(kinds), households.size), bool)
+        for k, needed in enumerate(kinds):
+            if needed:
+                present[k] = sum(getattr(state, members)[households] for members in needed) > 0
+        kind_of_indicator = np.array([kinds.index(rule) for rule in rules])
+        return present[kind_of_indicator[indicators], np.arange(households.size)]
+
     def classify(
         self,
         income_vnd_per_person_month: np.ndarray,
@@ -230,17 +243,22 @@ class PovertyStandard:
         return status
 
 
+# The members an indicator needs in the household to apply at all (e.g. nutrition is
+# scored only with a child); indicators not listed apply to every household.
+MEMBERS_NEEDED = {
+    "nutrition": ("n_under6", "n_6_15"),
+    "employment": ("n_16_59",),
+    "adult_education": ("n_16_59",),
+    "child_school_attendance": ("n_6_15",),
+}
+
+
 def indicator_applicable(name: str, state: HouseholdState) -> np.ndarray | bool:
     """Whether the named indicator can apply to each household at all (e.g. needs a child)."""
-    match name:
-        case "nutrition":
-            return state.n_under16 > 0
-        case "employment" | "adult_education":
-            return state.n_16_59 > 0
-        case "child_school_attendance":
-            return state.n_6_15 > 0
-        case _:
-            return True
+    needed = MEMBERS_NEEDED.get(name)
+    if needed is None:
+        return True
+    return sum(getattr(state, members) for members in needed) > 0
 
 
 def indicator_deprived(name: str, state: HouseholdState, standard: PovertyStandard) -> np.ndarray:
