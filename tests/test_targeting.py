@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from povsim.households import NO_YEAR
+from povsim.policies.credit import add_loans
 from povsim.policies.ledger import Ledger
 from povsim.policies.targeting import GROUP_BITS, funding_order, select_applicants
 from povsim.standards import Status
@@ -131,3 +132,32 @@ def test_ledger_funds_a_prefix_within_the_budget(budget):
     assert ledger.household_vnd.sum() == amounts[funded].sum()
     if budget is not None:
         assert column[1] <= budget
+
+
+def numpy_lend(debt, rate, instalment, households, amount, rate_per_year, term_months):
+    old = debt[households]
+    total = old + amount
+    rate[households] = np.where(
+        total > 0, (old * rate[households] + amount * rate_per_year) / np.maximum(total, 1.0), 0.0
+    )
+    debt[households] = total
+    instalment[households] += amount / term_months
+
+
+def test_loans_add_to_debt_as_the_numpy_rule():
+    rng = np.random.default_rng(12)
+    n = 2_000
+    debt = np.where(rng.random(n) < 0.5, 0.0, rng.lognormal(17, 1, n))
+    debt[:5] = [-3e6, np.nan, 0.5, -0.0, np.inf]  # odd debts are carried as numpy carries them
+    rate = rng.random(n) * 0.1
+    instalment = rng.random(n) * 1e6
+    households = np.sort(rng.choice(n, 800, replace=False))
+    households[:5] = np.arange(5)
+    amount = np.where(rng.random(800) < 0.1, 0.0, rng.lognormal(17, 0.5, 800))
+    rates = rng.random(800) * 0.1
+    expected = [debt.copy(), rate.copy(), instalment.copy()]
+    with np.errstate(invalid="ignore"):
+        numpy_lend(*expected, households, amount, rates, 36)
+    add_loans(households, amount, rates, 36, debt, rate, instalment)
+    for got, want in zip((debt, rate, instalment), expected, strict=True):
+        assert got.tobytes() == want.tobytes()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from povsim.household_loops import earn_households, settle_households
+from povsim.household_loops import earn_households, log_luck, settle_households, withdraw_children
 from povsim.households import HouseholdState
 from povsim.sampling import true_rows
 from povsim.scenario.schema import Scenario
@@ -80,15 +80,18 @@ def earn(
     if normals.shape != (2, state.count):
         raise ValueError(f"normals have shape {normals.shape}, expected (2, {state.count})")
     phi = persistent_monthly_autocorrelation(scenario)
-    persistent = state.income_persistent
-    persistent *= phi
-    persistent += (np.sqrt(1.0 - phi**2) * scenario.population.persistent_income_log_sd) * normals[0]
-
-    # Kept in numpy: float32 arithmetic and numpy's own exp, whose last bit may differ from libm's.
     noise_sd = e.monthly_income_noise_log_sd
-    luck = noise_sd * normals[1]
-    luck += persistent
-    luck -= 0.5 * noise_sd**2
+    luck = np.empty(state.count, np.float32)
+    log_luck(
+        state.income_persistent,
+        normals,
+        phi,
+        float(np.sqrt(1.0 - phi**2) * scenario.population.persistent_income_log_sd),
+        np.float32(noise_sd),
+        np.float32(0.5 * noise_sd**2),
+        luck,
+    )
+    # Kept in numpy: numpy's own exp, whose last bit may differ from libm's.
     np.exp(luck, out=luck)
 
     crop_rate = CROP_SEASON[month - 1] * market.price_factor("crops", scenario)
@@ -152,12 +155,13 @@ def settle_month(
         if values.shape != (state.count,):
             raise ValueError(f"{name} has shape {values.shape}, expected ({state.count},)")
     full_school_cost = c.school_cost_vnd_per_child_month
+    not_attending = state.lacks[:, state.condition("child_school_attendance")]
     settle_households(
         income_vnd,
         extra_costs_vnd,
         state.size,
         state.n_6_15,
-        state.lacks[:, state.condition("child_school_attendance")],
+        not_attending,
         state.tuition_exempt_months_left,
         state.formal_rate_per_year,
         state.savings_vnd,
@@ -181,9 +185,7 @@ def settle_month(
         c.savings_buffer_months_of_income,
     )
     # Households still short take a child out of school if they are this month's candidates.
-    candidates = withdrawal_candidates[state.short_this_month[withdrawal_candidates]]
-    withdraw = candidates[state.n_6_15[candidates] > 0]
-    state.lacks[withdraw, state.condition("child_school_attendance")] = True
+    withdraw_children(withdrawal_candidates, state.short_this_month, state.n_6_15, not_attending)
 
 
 def write_off_defaults(state: HouseholdState, after_months: int) -> int:

@@ -50,6 +50,31 @@ def maximum(a: float, b: float) -> float:
 
 
 @njit(**COMPILE)
+def log_luck(
+    income_persistent: np.ndarray,
+    normals: np.ndarray,
+    persistence: float,
+    persistent_sd: float,
+    noise_sd: np.float32,
+    half_noise_variance: np.float32,
+    luck: np.ndarray,
+) -> None:
+    """Advance the persistent income term (AR(1)) and write this month's log luck (float32).
+
+    The types are numpy's for the expressions this replaced: the persistent term in
+    float64 (normals[0] widened exactly); the noise in float32, the persistent term added
+    in float64 and rounded back, the variance correction subtracted in float32.
+    """
+    for i in range(luck.size):
+        persistent = income_persistent[i] * persistence
+        persistent = persistent + persistent_sd * np.float64(normals[0, i])
+        income_persistent[i] = persistent
+        noise = noise_sd * normals[1, i]
+        noise = np.float32(np.float64(noise) + persistent)
+        luck[i] = noise - half_noise_variance
+
+
+@njit(**COMPILE)
 def earn_households(
     crops_vnd_month: np.ndarray,
     tea_vnd_month: np.ndarray,
@@ -226,6 +251,17 @@ def settle_households(
         usual = usual + (income - usual) / usual_income_months
         usual_income_vnd_month[i] = usual
         savings_vnd[i] = minimum(savings, savings_buffer_months_of_income * maximum(usual, 0.0))
+
+
+@njit(**COMPILE)
+def withdraw_children(
+    candidates: np.ndarray, short: np.ndarray, n_6_15: np.ndarray, not_attending: np.ndarray
+) -> None:
+    """Candidate households still short this month, with a child aged 6-15, take one out of school."""
+    for k in range(candidates.size):
+        i = candidates[k]
+        if short[i] and n_6_15[i] > 0:
+            not_attending[i] = True
 
 
 @njit(**COMPILE)

@@ -22,7 +22,7 @@ from povsim.economy import PRODUCTS, MarketConditions, earn, settle_month, trend
 from povsim.household_loops import total_households
 from povsim.households import Household, HouseholdState
 from povsim.normals import standard_normals
-from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, run_instruments
+from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, instruments_due, run_instruments
 from povsim.population import synthesize
 from povsim.review import measure, review_households
 from povsim.sampling import chance_indices
@@ -193,6 +193,10 @@ class PovertyModel(mesa.Model):
             params, self.communes, first_standard, params.run.household_count, self.streams["population"]
         )
         self.market = MarketConditions(price_log_deviation=np.zeros(len(PRODUCTS)))
+        # Which instruments fall due in each calendar month (index 0: January).
+        self.instruments_due = tuple(
+            instruments_due(params, month) for month in range(1, MONTHS_PER_YEAR + 1)
+        )
         self.ledger = Ledger(
             self.households.count,
             FIRST_REVIEW_YEAR + 1,
@@ -289,12 +293,25 @@ class PovertyModel(mesa.Model):
             p.livelihoods.livestock_unit_price_vnd * trend * self.market.price_factor("livestock", p)
         )
         state.transfers_vnd_this_month[:] = 0.0
-        spent_before = self.ledger.vnd.sum()
-        run_instruments(
-            PolicyContext(
-                state, p, self.ledger, year, month, self.months_elapsed, trend, livestock_price, self.streams
+        spending = 0.0
+        due = self.instruments_due[month - 1]
+        if due:
+            spent_before = self.ledger.vnd.sum()
+            run_instruments(
+                PolicyContext(
+                    state,
+                    p,
+                    self.ledger,
+                    year,
+                    month,
+                    self.months_elapsed,
+                    trend,
+                    livestock_price,
+                    self.streams,
+                ),
+                due,
             )
-        )
+            spending = float(self.ledger.vnd.sum() - spent_before)
         income = earn(state, p, self.market, month, self.months_elapsed, earnings_normals)
         withdrawals = chance_indices(
             self.streams["coping"], n, p.coping.child_withdrawal_prob_per_short_month
@@ -312,7 +329,7 @@ class PovertyModel(mesa.Model):
             houses_damaged=disaster.houses_damaged,
             communes_hit=disaster.communes_hit,
             loan_defaults=defaults,
-            program_spending_vnd=float(self.ledger.vnd.sum() - spent_before),
+            program_spending_vnd=spending,
         )
         if month == MONTHS_PER_YEAR:
             self.hold_annual_review()

@@ -13,6 +13,7 @@ from povsim.policies import credit, education, health_insurance, housing, labour
 from povsim.policies.context import PolicyContext
 from povsim.policies.ledger import INSTRUMENT_IDS, Ledger
 from povsim.policies.targeting import is_active
+from povsim.scenario.schema import Scenario
 
 INSTRUMENTS: dict[str, Callable[[PolicyContext], None]] = {
     "preferential_loans": credit.preferential_loans,
@@ -33,19 +34,27 @@ INSTRUMENTS: dict[str, Callable[[PolicyContext], None]] = {
 # Instruments called in their month even outside their dates, to let what they gave lapse.
 RUN_AFTER_END = frozenset({"health_insurance"})
 
-__all__ = ["INSTRUMENTS", "INSTRUMENT_IDS", "Ledger", "PolicyContext", "run_instruments"]
+__all__ = ["INSTRUMENTS", "INSTRUMENT_IDS", "Ledger", "PolicyContext", "instruments_due", "run_instruments"]
 
 
-def run_instruments(ctx: PolicyContext) -> None:
-    """Run every instrument due this month: once a year in its month (food aid: each crop-gap month)."""
-    for instrument, run in INSTRUMENTS.items():
+def instruments_due(scenario: Scenario, month: int) -> tuple[str, ...]:
+    """The instruments whose month this is: their disbursement month (food aid: a crop-gap month)."""
+    due = []
+    for instrument in INSTRUMENTS:
+        config = getattr(scenario.instruments, instrument)
+        months = config.crop_gap_months if instrument == "food_aid" else (config.disbursement_month,)
+        if month in months:
+            due.append(instrument)
+    return tuple(due)
+
+
+def run_instruments(ctx: PolicyContext, due: tuple[str, ...] | None = None) -> None:
+    """Run every instrument due this month (`instruments_due`, if not given), in a fixed order.
+
+    An instrument runs if it is active (enabled and within its dates); health insurance
+    runs in its month whatever its dates, to let the cards it gave lapse.
+    """
+    for instrument in instruments_due(ctx.scenario, ctx.month) if due is None else due:
         config = getattr(ctx.scenario.instruments, instrument)
-        due = (
-            ctx.month in config.crop_gap_months
-            if instrument == "food_aid"
-            else ctx.month == config.disbursement_month
-        )
-        # The month is checked first: most instruments are not due in most months, and
-        # `is_active` (no side effects) is then not needed.
-        if due and (instrument in RUN_AFTER_END or is_active(ctx, config)):
-            run(ctx)
+        if instrument in RUN_AFTER_END or is_active(ctx, config):
+            INSTRUMENTS[instrument](ctx)

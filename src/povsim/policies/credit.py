@@ -9,6 +9,7 @@ production loan, are not lent to again.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from povsim.policies.context import PolicyContext
 from povsim.policies.ledger import INSTRUMENT_IDS
@@ -25,15 +26,40 @@ def lend(
 ) -> None:
     """Add loans to the households' formal debt: principal-weighted rate, monthly instalments."""
     state = ctx.state
-    old = state.formal_debt_vnd[households]
-    total = old + amount_vnd
-    state.formal_rate_per_year[households] = np.where(
-        total > 0,
-        (old * state.formal_rate_per_year[households] + amount_vnd * rate_per_year) / np.maximum(total, 1.0),
-        0.0,
+    add_loans(
+        households,
+        amount_vnd,
+        rate_per_year,
+        term_months,
+        state.formal_debt_vnd,
+        state.formal_rate_per_year,
+        state.formal_instalment_vnd_month,
     )
-    state.formal_debt_vnd[households] = total
-    state.formal_instalment_vnd_month[households] += amount_vnd / term_months
+
+
+@njit(cache=True, error_model="numpy")
+def add_loans(
+    households: np.ndarray,
+    amount_vnd: np.ndarray,
+    rate_per_year: np.ndarray,
+    term_months: int,
+    debt_vnd: np.ndarray,
+    debt_rate_per_year: np.ndarray,
+    instalment_vnd_month: np.ndarray,
+) -> None:
+    """`lend` over the listed (distinct) households, as numpy computed it: a rate of 0 with no debt."""
+    for k in range(households.size):
+        i = households[k]
+        old, amount = debt_vnd[i], amount_vnd[k]
+        total = old + amount
+        if total > 0:
+            debt_rate_per_year[i] = (old * debt_rate_per_year[i] + amount * rate_per_year[k]) / max(
+                total, 1.0
+            )
+        else:
+            debt_rate_per_year[i] = 0.0
+        debt_vnd[i] = total
+        instalment_vnd_month[i] += amount / term_months
 
 
 def preferential_loans(ctx: PolicyContext) -> None:

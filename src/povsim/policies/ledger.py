@@ -9,6 +9,7 @@ one entry per payment (instrument, year, household, VND, units).
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 INSTRUMENT_IDS: tuple[str, ...] = (
     "preferential_loans",
@@ -76,18 +77,16 @@ class Ledger:
         """
         vnd_each = np.asarray(vnd_each, dtype=float)
         units_each = np.asarray(units_each)
-        # Amounts are non-negative, so the funded are a prefix: funding stops at the first
-        # candidate the rest of the budget cannot cover.
-        within = vnd_each.cumsum() <= self.remaining_vnd(instrument, year) * (1 + 1e-12)
-        count = int(within.argmin()) if within.size and not within[-1] else within.size
-        paid, vnd = households[:count], vnd_each[:count]
         i, t = INSTRUMENT_IDS.index(instrument), year - self.first_year
+        count = fund_in_order(
+            households, vnd_each, self.remaining_vnd(instrument, year) * (1 + 1e-12), self.household_vnd[:, i]
+        )
+        paid, vnd = households[:count], vnd_each[:count]
         self.vnd[i, t] += vnd.sum()
         self.units[i, t] += int(units_each[:count].sum())
         if count:
-            np.add.at(self.household_vnd[:, i], paid, vnd)
-            units = units_each[:count].astype(np.int32)
-            self._payments.append((i, year, paid.astype(np.int32), vnd.copy(), units))
+            # Kept as given (the callers do not reuse them); `payments` narrows the types.
+            self._payments.append((i, year, paid, vnd, units_each[:count]))
         return paid
 
     def payments(self) -> dict[str, np.ndarray]:
@@ -106,9 +105,9 @@ class Ledger:
                 [np.full(p[2].size, INSTRUMENT_IDS[p[0]], dtype=object) for p in self._payments]
             ),
             "year": np.concatenate([np.full(p[2].size, p[1], dtype=np.int16) for p in self._payments]),
-            "household": np.concatenate([p[2] for p in self._payments]),
+            "household": np.concatenate([p[2] for p in self._payments]).astype(np.int32),
             "vnd": np.concatenate([p[3] for p in self._payments]),
-            "units": np.concatenate([p[4] for p in self._payments]),
+            "units": np.concatenate([p[4] for p in self._payments]).astype(np.int32),
         }
 
     def records(self) -> list[dict[str, object]]:
@@ -125,3 +124,23 @@ class Ledger:
             for i, instrument in enumerate(INSTRUMENT_IDS)
             for t, year in enumerate(self.years)
         ]
+
+
+@njit(cache=True)
+def fund_in_order(
+    households: np.ndarray, vnd_each: np.ndarray, budget_vnd: float, household_vnd: np.ndarray
+) -> int:
+    """How many candidates, in order, the budget covers; their amounts added to `household_vnd`.
+
+    Amounts are non-negative, so the funded are a prefix: funding stops at the first
+    candidate whose running total (summed in order, as `np.cumsum`) exceeds the budget.
+    """
+    count, total = households.size, 0.0
+    for k in range(households.size):
+        total += vnd_each[k]
+        if not total <= budget_vnd:
+            count = k
+            break
+    for k in range(count):
+        household_vnd[households[k]] += vnd_each[k]
+    return count
