@@ -28,6 +28,7 @@ from povsim.economy import (
     persistent_monthly_autocorrelation,
     settle_month,
     trend_factor,
+    write_off_defaults,
 )
 from povsim.household_loops import (
     change_jobs_at,
@@ -625,3 +626,26 @@ def test_review_transitions_loop_matches_numpy(seed):
     assert tallies[0, :3].tolist() == transitions
     assert min(transitions) > 0
     np.testing.assert_array_equal(tallies[1:], by_status)
+
+
+def reference_write_off(state, after_months):
+    default = np.flatnonzero(state.arrears_months >= after_months)
+    state.formal_debt_vnd[default] = 0.0
+    state.formal_instalment_vnd_month[default] = 0.0
+    state.arrears_vnd[default] = 0.0
+    state.arrears_months[default] = 0
+    state.loan_defaulted[default] = True
+    return default.size
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_write_off_loop_matches_numpy(seed):
+    state = random_households(seed)
+    rng = np.random.default_rng(seed + 1100)
+    state.arrears_months[:] = rng.integers(0, 10, N)
+    state.arrears_vnd[:] = rng.random(N) * 1e6
+    expected = copy.deepcopy(state)
+    written_off = write_off_defaults(state, 6)
+    assert written_off == reference_write_off(expected, 6)
+    assert 0 < written_off < N
+    assert_same_bits(state, expected)

@@ -298,3 +298,24 @@ def test_disasters_touch_only_the_communes_struck_and_draw_nothing_when_none_is(
     a, b = np.random.default_rng(1), np.random.default_rng(1)
     assert strike_disasters(state, calm, communes, 2023, 6, np.zeros((3, communes.count)), a) is NO_DISASTER
     assert a.random() == b.random()
+
+
+def test_market_moves_as_the_numpy_rule(small):
+    """Prices recover and fall exactly as the array expressions they replaced computed them."""
+    from povsim.shocks import monthly_prob
+
+    scenario = with_overrides(small, {"shocks.price_fall_prob_per_year": 0.6})
+    s = scenario.shocks
+    market = MarketConditions(price_log_deviation=np.array([0.3, -0.2, 0.05]))
+    expected = market.price_log_deviation.copy()
+    rng = np.random.default_rng(4)
+    falls = 0
+    for _ in range(240):
+        uniforms = rng.random(5)
+        advance_market(market, scenario, uniforms)
+        expected *= 1.0 - s.price_recovery_per_month
+        fell = uniforms[:3] < monthly_prob(s.price_fall_prob_per_year)
+        expected[fell] += np.log1p(-s.price_fall_share)
+        falls += fell.sum()
+        assert market.price_log_deviation.tobytes() == expected.tobytes()
+    assert falls > 20

@@ -15,9 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from povsim.household_loops import earn_households, log_luck, settle_households, withdraw_children
+from povsim.household_loops import (
+    earn_households,
+    log_luck,
+    settle_households,
+    withdraw_children,
+    write_off_households,
+)
 from povsim.households import HouseholdState
-from povsim.sampling import true_rows
 from povsim.scenario.schema import Scenario
 
 # Monthly profiles of crop and tea income (January first), averaging 1. Two rice crops
@@ -190,10 +195,11 @@ def settle_month(
 
 def write_off_defaults(state: HouseholdState, after_months: int) -> int:
     """Write off the formal debt of households long in arrears; return how many."""
-    default = true_rows(state.arrears_months >= after_months)
-    state.formal_debt_vnd[default] = 0.0
-    state.formal_instalment_vnd_month[default] = 0.0
-    state.arrears_vnd[default] = 0.0
-    state.arrears_months[default] = 0
-    state.loan_defaulted[default] = True
-    return default.size
+    return write_off_households(
+        state.arrears_months,
+        after_months,
+        state.formal_debt_vnd,
+        state.formal_instalment_vnd_month,
+        state.arrears_vnd,
+        state.loan_defaulted,
+    )

@@ -265,6 +265,28 @@ def withdraw_children(
 
 
 @njit(**COMPILE)
+def write_off_households(
+    arrears_months: np.ndarray,
+    after_months: int,
+    formal_debt_vnd: np.ndarray,
+    formal_instalment_vnd_month: np.ndarray,
+    arrears_vnd: np.ndarray,
+    loan_defaulted: np.ndarray,
+) -> int:
+    """Write off the formal debt of households `after_months` or more in arrears; return how many."""
+    count = 0
+    for i in range(arrears_months.size):
+        if arrears_months[i] >= after_months:
+            formal_debt_vnd[i] = 0.0
+            formal_instalment_vnd_month[i] = 0.0
+            arrears_vnd[i] = 0.0
+            arrears_months[i] = 0
+            loan_defaulted[i] = True
+            count += 1
+    return count
+
+
+@njit(**COMPILE)
 def classify_households(
     income_vnd_per_person_month: np.ndarray,
     deprivation_count: np.ndarray,

@@ -98,7 +98,7 @@ class HouseholdTotals:
         return cls(income / n, below / n, ill / n, savings / n, informal / n, formal, short / n, abroad)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MonthEvents:
     """Counts of what happened this month, for the monthly table."""
 

@@ -68,16 +68,21 @@ def advance_market(market: MarketConditions, scenario: Scenario, uniforms: np.nd
         uniforms: at least len(PRODUCTS) + 2 uniform draws.
     """
     s = scenario.shocks
-    market.price_log_deviation *= 1.0 - s.price_recovery_per_month
-    falls = uniforms[: len(PRODUCTS)] < monthly_prob(s.price_fall_prob_per_year)
-    market.price_log_deviation[falls] += np.log1p(-s.price_fall_share)
+    # A handful of numbers: Python floats (the same IEEE arithmetic) cost less than numpy calls.
+    draws = uniforms.tolist()
+    deviation = market.price_log_deviation
+    kept, fall_chance = 1.0 - s.price_recovery_per_month, monthly_prob(s.price_fall_prob_per_year)
+    fall = float(np.log1p(-s.price_fall_share))
+    for product in range(len(PRODUCTS)):
+        value = float(deviation[product]) * kept
+        deviation[product] = value + fall if draws[product] < fall_chance else value
     if market.epidemic_months_left > 0:
         market.epidemic_months_left -= 1
-    elif uniforms[len(PRODUCTS)] < monthly_prob(s.epidemic_prob_per_year):
+    elif draws[len(PRODUCTS)] < monthly_prob(s.epidemic_prob_per_year):
         market.epidemic_months_left = EPIDEMIC_MONTHS
     if market.outbreak_months_left > 0:
         market.outbreak_months_left -= 1
-    elif uniforms[len(PRODUCTS) + 1] < monthly_prob(s.livestock_outbreak_prob_per_year):
+    elif draws[len(PRODUCTS) + 1] < monthly_prob(s.livestock_outbreak_prob_per_year):
         market.outbreak_months_left = OUTBREAK_MONTHS
 
 
