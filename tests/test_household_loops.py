@@ -649,3 +649,15 @@ def test_write_off_loop_matches_numpy(seed):
     assert written_off == reference_write_off(expected, 6)
     assert 0 < written_off < N
     assert_same_bits(state, expected)
+
+
+@pytest.mark.parametrize("columns", [1, 9, 14])
+def test_deprivation_counts_are_row_sums(columns):
+    from povsim.review import deprivation_counts
+
+    rng = np.random.default_rng(columns)
+    deprived = rng.random((N, columns)) < 0.4
+    for matrix in (deprived, np.asfortranarray(deprived), deprived[::2]):
+        counts = deprivation_counts(matrix, np.int16)
+        assert counts.dtype == np.int16
+        np.testing.assert_array_equal(counts, matrix.sum(axis=1))

@@ -487,6 +487,16 @@ def depart_migrants(
 
 
 @njit(**COMPILE)
+def count_true_in_rows(matrix: np.ndarray, counts: np.ndarray) -> None:
+    """counts[i] = the number of True entries in row i of a boolean matrix."""
+    for i in range(matrix.shape[0]):
+        count = 0
+        for j in range(matrix.shape[1]):
+            count += matrix[i, j]
+        counts[i] = count
+
+
+@njit(**COMPILE)
 def record_transitions(
     new_status: np.ndarray,
     status: np.ndarray,

@@ -57,7 +57,9 @@ def advance_year(
     upgrade = thinned_indices(rng, improve, bound)
     upgrade = upgrade[state.house_type[upgrade] < TOP_HOUSE_TYPE]
     decay = chance_indices(rng, state.count, c.worsen_prob_per_year)
-    decay = decay[(state.house_type[decay] > 0) & ~np.isin(decay, upgrade, assume_unique=True)]
+    upgraded = np.zeros(state.count, bool)
+    upgraded[upgrade] = True
+    decay = decay[(state.house_type[decay] > 0) & ~upgraded[decay]]
     state.house_type[upgrade] += 1
     state.house_type[decay] -= 1
     extend = thinned_indices(rng, improve, bound)

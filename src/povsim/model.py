@@ -68,7 +68,7 @@ STREAMS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class HouseholdTotals:
     """Totals over the households at a month's end, for the monthly table."""
 
