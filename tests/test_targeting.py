@@ -161,3 +161,18 @@ def test_loans_add_to_debt_as_the_numpy_rule():
     add_loans(households, amount, rates, 36, debt, rate, instalment)
     for got, want in zip((debt, rate, instalment), expected, strict=True):
         assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("budget", [0.0, 0.3, 0.7 + 1e-9, 5.0, None])
+def test_one_amount_for_all_funds_as_the_same_amounts_listed(budget):
+    """A single amount funds exactly whom the list of equal amounts funds (running sums alike)."""
+    households = np.array([3, 1, 4, 0, 5, 9, 2])
+    listed, single = (Ledger(10, 2022, 2022, {"food_aid": budget}) for _ in range(2))
+    paid_listed = listed.pay("food_aid", 2022, households, np.full(7, 0.1), np.ones(7, np.int64))
+    paid_single = single.pay("food_aid", 2022, households, 0.1, 1)
+    np.testing.assert_array_equal(paid_single, paid_listed)
+    assert single.vnd.tobytes() == listed.vnd.tobytes()
+    assert single.household_vnd.tobytes() == listed.household_vnd.tobytes()
+    np.testing.assert_array_equal(single.units, listed.units)
+    for column, values in single.payments().items():
+        np.testing.assert_array_equal(values, listed.payments()[column])

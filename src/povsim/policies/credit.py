@@ -68,18 +68,14 @@ def preferential_loans(ctx: PolicyContext) -> None:
     state = ctx.state
     needs = ~state.loan_defaulted & (state.formal_debt_vnd < 0.5 * config.amount_vnd_per_unit)
     candidates = applicants(ctx, "preferential_loans", config, needs)
-    amount = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("preferential_loans", ctx.year, candidates, amount, np.ones(candidates.size))
-    status = state.status[funded]
-    rate = np.where(
-        status == Status.POOR,
-        config.poor_rate_per_year,
-        np.where(
-            status == Status.NEAR_POOR, config.near_poor_rate_per_year, config.newly_escaped_rate_per_year
-        ),
+    loan = config.amount_vnd_per_unit
+    funded = ctx.ledger.pay("preferential_loans", ctx.year, candidates, loan, 1)
+    # Rates by status code: poor, near-poor, and newly escaped for the rest.
+    rate_by_status = np.array(
+        [config.poor_rate_per_year, config.near_poor_rate_per_year]
+        + [config.newly_escaped_rate_per_year] * (len(Status) - 2)
     )
-    loan = np.full(funded.size, config.amount_vnd_per_unit)
-    lend(ctx, funded, loan, rate, config.term_months)
+    lend(ctx, funded, np.full(funded.size, loan), rate_by_status[state.status[funded]], config.term_months)
     on_livestock = config.livestock_use_share * loan
     state.livestock_units[funded] += on_livestock / ctx.livestock_unit_price_vnd
     on_farm = loan - on_livestock
@@ -92,8 +88,7 @@ def student_loans(ctx: PolicyContext) -> None:
     state = ctx.state
     needs = ~state.loan_defaulted & (state.n_16_59 > 0) & state.lacks[:, state.condition("adult_education")]
     candidates = applicants(ctx, "student_loans", config, needs)
-    amount = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("student_loans", ctx.year, candidates, amount, np.ones(candidates.size))
+    funded = ctx.ledger.pay("student_loans", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     lend(
         ctx,
         funded,
@@ -120,8 +115,14 @@ def water_sanitation_loans(ctx: PolicyContext) -> None:
     needs = ~state.loan_defaulted & (lacking | first_loan)
     candidates = applicants(ctx, "water_sanitation_loans", config, needs)
     candidates = candidates[np.argsort(~lacking[candidates], kind="stable")]
-    amount = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("water_sanitation_loans", ctx.year, candidates, amount, np.ones(candidates.size))
-    lend(ctx, funded, amount[: funded.size], np.full(funded.size, config.rate_per_year), config.term_months)
+    amount = config.amount_vnd_per_unit
+    funded = ctx.ledger.pay("water_sanitation_loans", ctx.year, candidates, amount, 1)
+    lend(
+        ctx,
+        funded,
+        np.full(funded.size, amount),
+        np.full(funded.size, config.rate_per_year),
+        config.term_months,
+    )
     state.lacks[funded, state.condition("domestic_water")] = False
     state.lacks[funded, state.condition("hygienic_latrine")] = False

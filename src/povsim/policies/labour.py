@@ -8,7 +8,7 @@ from povsim.households import NOT_LEAVING
 from povsim.policies.context import PolicyContext
 from povsim.policies.credit import lend
 from povsim.policies.targeting import applicants
-from povsim.shocks import take_job
+from povsim.shocks import take_job_at
 
 
 def vocational_training(ctx: PolicyContext) -> None:
@@ -16,8 +16,7 @@ def vocational_training(ctx: PolicyContext) -> None:
     config = ctx.scenario.instruments.vocational_training
     state = ctx.state
     candidates = applicants(ctx, "vocational_training", config, (state.jobless > 0) & ~state.trained)
-    cost = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("vocational_training", ctx.year, candidates, cost, np.ones(candidates.size))
+    funded = ctx.ledger.pay("vocational_training", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     state.trained[funded] = True
 
 
@@ -27,14 +26,11 @@ def job_placement(ctx: PolicyContext) -> None:
     config = scenario.instruments.job_placement
     state = ctx.state
     candidates = applicants(ctx, "job_placement", config, state.jobless > 0)
-    cost = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("job_placement", ctx.year, candidates, cost, np.ones(candidates.size))
+    funded = ctx.ledger.pay("job_placement", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     success = ctx.rngs["job_placement"].random(state.count)[funded] < config.success_share
-    placed = np.zeros(state.count, bool)
-    placed[funded[success]] = True
-    take_job(
+    take_job_at(
         state,
-        placed,
+        funded[success],
         scenario.livelihoods.district_wage_vnd_per_worker_month,
         scenario.instruments.vocational_training.wage_premium_share,
     )
@@ -51,8 +47,7 @@ def labour_export(ctx: PolicyContext) -> None:
         & ~state.loan_defaulted
     )
     candidates = applicants(ctx, "labour_export", config, free)
-    support = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("labour_export", ctx.year, candidates, support, np.ones(candidates.size))
+    funded = ctx.ledger.pay("labour_export", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     lend(
         ctx,
         funded,

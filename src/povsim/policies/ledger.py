@@ -63,8 +63,8 @@ class Ledger:
         instrument: str,
         year: int,
         households: np.ndarray,
-        vnd_each: np.ndarray,
-        units_each: np.ndarray,
+        vnd_each: np.ndarray | float,
+        units_each: np.ndarray | int,
     ) -> np.ndarray:
         """Fund the candidates in order while the year's budget lasts; return those funded.
 
@@ -72,21 +72,23 @@ class Ledger:
             instrument: an id from INSTRUMENT_IDS.
             year: calendar year of the disbursement.
             households: candidate household indices, in priority order.
-            vnd_each: what each candidate would receive.
-            units_each: units each candidate counts for.
+            vnd_each: what each candidate would receive (one number: the same for all).
+            units_each: units each candidate counts for (one number: the same for all).
         """
-        vnd_each = np.asarray(vnd_each, dtype=float)
-        units_each = np.asarray(units_each)
+        same_amount = isinstance(vnd_each, float | int)
+        amounts = np.array([vnd_each], dtype=float) if same_amount else np.asarray(vnd_each, dtype=float)
         i, t = INSTRUMENT_IDS.index(instrument), year - self.first_year
         count = fund_in_order(
-            households, vnd_each, self.remaining_vnd(instrument, year) * (1 + 1e-12), self.household_vnd[:, i]
+            households, amounts, self.remaining_vnd(instrument, year) * (1 + 1e-12), self.household_vnd[:, i]
         )
-        paid, vnd = households[:count], vnd_each[:count]
+        paid = households[:count]
+        vnd = np.full(count, amounts[0]) if same_amount else amounts[:count]
+        units = np.full(count, units_each) if isinstance(units_each, int) else np.asarray(units_each)[:count]
         self.vnd[i, t] += vnd.sum()
-        self.units[i, t] += int(units_each[:count].sum())
+        self.units[i, t] += int(units.sum())
         if count:
             # Kept as given (the callers do not reuse them); `payments` narrows the types.
-            self._payments.append((i, year, paid, vnd, units_each[:count]))
+            self._payments.append((i, year, paid, vnd, units))
         return paid
 
     def payments(self) -> dict[str, np.ndarray]:
@@ -132,15 +134,17 @@ def fund_in_order(
 ) -> int:
     """How many candidates, in order, the budget covers; their amounts added to `household_vnd`.
 
-    Amounts are non-negative, so the funded are a prefix: funding stops at the first
-    candidate whose running total (summed in order, as `np.cumsum`) exceeds the budget.
+    `vnd_each` holds each candidate's amount, or one amount for all. Amounts are
+    non-negative, so the funded are a prefix: funding stops at the first candidate whose
+    running total (summed in order, as `np.cumsum`) exceeds the budget.
     """
+    step = 1 if vnd_each.size == households.size else 0
     count, total = households.size, 0.0
     for k in range(households.size):
-        total += vnd_each[k]
+        total += vnd_each[k * step]
         if not total <= budget_vnd:
             count = k
             break
     for k in range(count):
-        household_vnd[households[k]] += vnd_each[k]
+        household_vnd[households[k]] += vnd_each[k * step]
     return count

@@ -13,8 +13,7 @@ def livestock_support(ctx: PolicyContext) -> None:
     config = ctx.scenario.instruments.livestock_support
     state = ctx.state
     candidates = applicants(ctx, "livestock_support", config, np.ones(state.count, bool))
-    value = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("livestock_support", ctx.year, candidates, value, np.ones(candidates.size))
+    funded = ctx.ledger.pay("livestock_support", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     state.livestock_units[funded] += config.amount_vnd_per_unit / ctx.livestock_unit_price_vnd
 
 
@@ -24,7 +23,6 @@ def value_chain_support(ctx: PolicyContext) -> None:
     state = ctx.state
     growers = (state.tea_vnd_month > 0) & ~state.value_chain_member
     candidates = applicants(ctx, "value_chain_support", config, growers)
-    cost = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("value_chain_support", ctx.year, candidates, cost, np.ones(candidates.size))
+    funded = ctx.ledger.pay("value_chain_support", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     state.tea_vnd_month[funded] *= 1.0 + config.tea_income_gain_share
     state.value_chain_member[funded] = True

@@ -13,8 +13,7 @@ def electricity_support(ctx: PolicyContext) -> None:
     config = ctx.scenario.instruments.electricity_support
     state = ctx.state
     candidates = applicants(ctx, "electricity_support", config, np.ones(state.count, bool))
-    cash = np.full(candidates.size, config.amount_vnd_per_unit)
-    funded = ctx.ledger.pay("electricity_support", ctx.year, candidates, cash, np.ones(candidates.size))
+    funded = ctx.ledger.pay("electricity_support", ctx.year, candidates, config.amount_vnd_per_unit, 1)
     state.transfers_vnd_this_month[funded] += config.amount_vnd_per_unit
 
 
@@ -25,5 +24,5 @@ def food_aid(ctx: PolicyContext) -> None:
     food_insecure = state.savings_vnd < ctx.scenario.coping.subsistence_vnd_per_person_month * state.size
     candidates = applicants(ctx, "food_aid", config, food_insecure)
     value = state.size[candidates] * config.amount_vnd_per_unit
-    funded = ctx.ledger.pay("food_aid", ctx.year, candidates, value, np.ones(candidates.size))
+    funded = ctx.ledger.pay("food_aid", ctx.year, candidates, value, 1)
     state.transfers_vnd_this_month[funded] += value[: funded.size]
