@@ -319,3 +319,89 @@ def test_market_moves_as_the_numpy_rule(small):
         falls += fell.sum()
         assert market.price_log_deviation.tobytes() == expected.tobytes()
     assert falls > 20
+
+
+def reference_strike_disasters(state, scenario, communes, year, month, commune_uniforms, rng):
+    """The disasters' harm as numpy expressions, before the households' loop was compiled."""
+    from povsim.shocks import (
+        NO_DISASTER,
+        RAINY_MONTHS,
+        STORM_MONTHS,
+        communes_mask,
+        damage_chance_by_house_type,
+        lose_harvest_and_herd,
+        scheduled_this_month,
+        weighted_choice,
+    )
+
+    d = scenario.disasters
+    struck = np.zeros(communes.count, bool)
+    if month in RAINY_MONTHS:
+        struck |= communes.flood_exposed & (commune_uniforms[0] < d.flood_prob_per_month)
+        struck |= communes.remote & (commune_uniforms[1] < d.landslide_prob_per_month)
+    if month in STORM_MONTHS:
+        struck |= commune_uniforms[2] < d.storm_prob_per_month
+    events = scheduled_this_month(scenario, year, month)
+    event_areas = [communes_mask(communes, event.communes) for event in events]
+    exposed_communes = np.logical_or.reduce([struck, *event_areas])
+    if not exposed_communes.any():
+        return NO_DISASTER
+    rows = np.flatnonzero(exposed_communes[state.commune])
+    uniforms = rng.random((3, rows.size))
+    commune = state.commune[rows]
+    damage_chance = damage_chance_by_house_type(scenario)[state.house_type[rows]]
+    hit = struck[commune] & (uniforms[0] < d.affected_household_share)
+    damaged = hit & (uniforms[1] < damage_chance)
+    scheduled_hit = np.zeros(rows.size, bool)
+    for event, area in zip(events, event_areas, strict=True):
+        in_area = area[commune]
+        quota = round(event.damaged_houses_count * scenario.district_scale)
+        chosen = weighted_choice(in_area * damage_chance, quota, uniforms[2])
+        damaged[chosen] = True
+        flooded = in_area & (uniforms[0] < d.affected_household_share)
+        flooded[chosen] = True
+        lose_harvest_and_herd(state, scenario, rows[flooded], event.crop_loss_share)
+        scheduled_hit |= flooded
+        hit |= flooded
+        struck |= area
+    lose_harvest_and_herd(state, scenario, rows[hit & ~scheduled_hit], d.crop_loss_share)
+    state.disaster_hit_count[rows[hit]] += 1
+    damaged_rows = rows[damaged]
+    state.house_type[damaged_rows] = np.maximum(state.house_type[damaged_rows] - 1, 0)
+    repair_cost = np.zeros(state.count)
+    repair_cost[damaged_rows] = d.house_repair_cost_vnd
+    return repair_cost, int(np.count_nonzero(hit)), damaged_rows.size, struck
+
+
+@pytest.mark.parametrize(("year", "month"), [(2023, 6), (2023, 8), (2023, 10), (2024, 9)])
+def test_disasters_harm_households_as_the_numpy_rule(year, month):
+    import copy
+
+    from povsim.shocks import scheduled_this_month
+
+    scenario = with_overrides(
+        PovertyModel(households=3_000, rng=1).params,
+        {"disasters.flood_prob_per_month": 0.5, "disasters.storm_prob_per_month": 0.3},
+    )
+    if (year, month) == (2024, 9):  # Typhoon Yagi: the scheduled event's path
+        assert scheduled_this_month(scenario, year, month)
+    model = PovertyModel(scenario=scenario, rng=7)
+    for _ in range(20):
+        model.step()
+    state = model.households
+    state.crop_loss_share[::7] = np.float32(0.9)  # a larger earlier loss is kept
+    expected = copy.deepcopy(state)
+    communes = son_duong_communes()
+    commune_uniforms = np.random.default_rng(month).random((3, communes.count))
+    outcome = strike_disasters(
+        state, scenario, communes, year, month, commune_uniforms, np.random.default_rng(11)
+    )
+    repair, hit, damaged, struck = reference_strike_disasters(
+        expected, scenario, communes, year, month, commune_uniforms, np.random.default_rng(11)
+    )
+    assert outcome.households_hit == hit > 0
+    assert outcome.houses_damaged == damaged > 0
+    assert outcome.repair_cost_vnd.tobytes() == repair.tobytes()
+    assert outcome.communes_hit == tuple(n for n, s in zip(communes.names, struck, strict=True) if s)
+    for name, value in vars(state).items():
+        assert value.tobytes() == getattr(expected, name).tobytes(), name

@@ -536,6 +536,71 @@ def record_transitions(
 
 
 @njit(**COMPILE)
+def mark_disaster_households(
+    rows: np.ndarray,
+    uniforms: np.ndarray,
+    struck: np.ndarray,
+    commune: np.ndarray,
+    house_type: np.ndarray,
+    damage_chance_by_type: np.ndarray,
+    affected_share: float,
+    hit: np.ndarray,
+    damaged: np.ndarray,
+) -> None:
+    """Which of the listed households a seasonal disaster hits, and whose house it damages.
+
+    Household rows[k] is hit if its commune is struck and uniforms[0, k] falls below the
+    affected share; its house is damaged if also uniforms[1, k] falls below its house
+    type's damage chance (see `shocks.strike_disasters`).
+    """
+    for k in range(rows.size):
+        i = rows[k]
+        hit[k] = struck[commune[i]] and uniforms[0, k] < affected_share
+        damaged[k] = hit[k] and uniforms[1, k] < damage_chance_by_type[house_type[i]]
+
+
+@njit(**COMPILE)
+def strike_disaster_households(
+    rows: np.ndarray,
+    hit: np.ndarray,
+    scheduled_hit: np.ndarray,
+    damaged: np.ndarray,
+    crop_loss_months: int,
+    crop_loss_share_hit: np.float32,
+    livestock_kept_share: float,
+    house_repair_cost_vnd: float,
+    crop_loss_months_left: np.ndarray,
+    crop_loss_share: np.ndarray,
+    livestock_units: np.ndarray,
+    disaster_hit_count: np.ndarray,
+    house_type: np.ndarray,
+    repair_cost_vnd: np.ndarray,
+) -> tuple[int, int]:
+    """The harm of a month's disasters to the listed households; return (households hit, houses damaged).
+
+    Hit households not already harmed by a scheduled event lose part of their crops for
+    some months (the larger loss share kept) and of their herd; every hit household counts
+    one more disaster; a damaged house drops one grade (a makeshift one stays) and costs
+    its repair this month.
+    """
+    households_hit = houses_damaged = 0
+    for k in range(rows.size):
+        i = rows[k]
+        if hit[k]:
+            households_hit += 1
+            disaster_hit_count[i] += 1
+            if not scheduled_hit[k]:
+                crop_loss_months_left[i] = crop_loss_months
+                crop_loss_share[i] = maximum(crop_loss_share[i], crop_loss_share_hit)
+                livestock_units[i] *= livestock_kept_share
+        if damaged[k]:
+            houses_damaged += 1
+            house_type[i] = max(house_type[i] - 1, 0)
+            repair_cost_vnd[i] = house_repair_cost_vnd
+    return households_hit, houses_damaged
+
+
+@njit(**COMPILE)
 def invert_binomials(counts: np.ndarray, uniforms: np.ndarray, cdf: np.ndarray, out: np.ndarray) -> None:
     """Binomial draws by inversion: out[i] is the least x with uniforms[i] < cdf[counts[i], x].
 

@@ -20,7 +20,9 @@ from povsim.household_loops import (
     depart_migrants,
     fall_ill_at,
     kill_livestock_at,
+    mark_disaster_households,
     remove_workers_at,
+    strike_disaster_households,
 )
 from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.sampling import candidates_with_uniforms, chance_indices, true_rows
@@ -320,17 +322,29 @@ def strike_disasters(
         struck |= commune_uniforms[2] < d.storm_prob_per_month
     events = scheduled_this_month(scenario, year, month)
     event_areas = [communes_mask(communes, event.communes) for event in events]
-    exposed_communes = np.logical_or.reduce([struck, *event_areas])
+    exposed_communes = np.logical_or.reduce([struck, *event_areas]) if events else struck
     if not exposed_communes.any():
         return NO_DISASTER
     # The households of the communes exposed; the masks below run over them.
     rows = true_rows(exposed_communes[state.commune])
     uniforms = rng.random((3, rows.size))
-    commune = state.commune[rows]
-    damage_chance = damage_chance_by_house_type(scenario)[state.house_type[rows]]
-    hit = struck[commune] & (uniforms[0] < d.affected_household_share)
-    damaged = hit & (uniforms[1] < damage_chance)
+    hit, damaged = np.empty(rows.size, bool), np.empty(rows.size, bool)
+    damage_chance_by_type = damage_chance_by_house_type(scenario)
+    mark_disaster_households(
+        rows,
+        uniforms,
+        struck,
+        state.commune,
+        state.house_type,
+        damage_chance_by_type,
+        d.affected_household_share,
+        hit,
+        damaged,
+    )
     scheduled_hit = np.zeros(rows.size, bool)
+    if events:
+        commune = state.commune[rows]
+        damage_chance = damage_chance_by_type[state.house_type[rows]]
     for event, area in zip(events, event_areas, strict=True):
         in_area = area[commune]
         quota = round(event.damaged_houses_count * scenario.district_scale)
@@ -342,16 +356,27 @@ def strike_disasters(
         scheduled_hit |= flooded
         hit |= flooded
         struck |= area
-    lose_harvest_and_herd(state, scenario, rows[hit & ~scheduled_hit], d.crop_loss_share)
-    state.disaster_hit_count[rows[hit]] += 1
-    damaged_rows = rows[damaged]
-    damage_houses(state, damaged_rows)
     repair_cost = np.zeros(state.count)
-    repair_cost[damaged_rows] = d.house_repair_cost_vnd
+    households_hit, houses_damaged = strike_disaster_households(
+        rows,
+        hit,
+        scheduled_hit,
+        damaged,
+        d.crop_loss_months,
+        np.float32(d.crop_loss_share),
+        1.0 - d.livestock_loss_share,
+        d.house_repair_cost_vnd,
+        state.crop_loss_months_left,
+        state.crop_loss_share,
+        state.livestock_units,
+        state.disaster_hit_count,
+        state.house_type,
+        repair_cost,
+    )
     return DisasterOutcome(
         repair_cost_vnd=repair_cost,
-        households_hit=int(np.count_nonzero(hit)),
-        houses_damaged=damaged_rows.size,
+        households_hit=households_hit,
+        houses_damaged=houses_damaged,
         communes_hit=tuple(n for n, s in zip(communes.names, struck, strict=True) if s),
     )
 
@@ -397,11 +422,6 @@ def weighted_choice(weights: np.ndarray, count: int, uniforms: np.ndarray) -> np
     keys = np.log(np.maximum(uniforms[candidates], 1e-300)) / weights[candidates]
     count = min(count, candidates.size)
     return candidates[np.argpartition(-keys, count - 1)[:count]]
-
-
-def damage_houses(state: HouseholdState, damaged: np.ndarray) -> None:
-    """A damaged house drops one grade (a makeshift one stays makeshift)."""
-    state.house_type[damaged] = np.maximum(state.house_type[damaged] - 1, 0)
 
 
 def lose_harvest_and_herd(
