@@ -156,14 +156,14 @@ def test_coping_order_savings_then_borrowing_then_livestock_then_school(small):
 
 
 def test_a_new_job_keeps_the_household_wage_level(small):
-    from povsim.shocks import take_job
+    from povsim.shocks import take_job_at
 
     model = PovertyModel(scenario=small, rng=3)
     state = model.households
     state.jobless[:] = 1
     had_wage = state.wage_vnd_per_worker_month > 0
     before = state.wage_vnd_per_worker_month.copy()
-    take_job(state, np.ones(state.count, bool), 4_500_000.0, 0.15)
+    take_job_at(state, np.arange(state.count), 4_500_000.0, 0.15)
     np.testing.assert_array_equal(state.wage_vnd_per_worker_month[had_wage], before[had_wage])
     assert (state.wage_vnd_per_worker_month[~had_wage] == 4_500_000.0).all()
     assert (state.jobless == 0).all()

@@ -223,13 +223,6 @@ def lose_jobs(state: HouseholdState, losers: np.ndarray) -> None:
     state.job_loss_count[losers] += 1
 
 
-def take_job(
-    state: HouseholdState, who: np.ndarray, district_wage_vnd: float, trained_wage_premium: float
-) -> None:
-    """A jobless member of each selected household (a mask) starts a regular wage job."""
-    take_job_at(state, true_rows(who), district_wage_vnd, trained_wage_premium)
-
-
 def take_job_at(
     state: HouseholdState, rows: np.ndarray, district_wage_vnd: float, trained_wage_premium: float
 ) -> None:
