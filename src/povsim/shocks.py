@@ -140,20 +140,7 @@ def lose_workers(state: HouseholdState, scenario: Scenario, rng: np.random.Gener
     table = any_of_table(monthly_prob(scenario.shocks.worker_loss_prob_per_year))
     candidates = chance_indices(rng, state.count, table[-1])
     # Per candidate: thinning to the household's chance, which worker, whether a death.
-    draws = rng.random((3, candidates.size))
-    return remove_workers_at(
-        candidates,
-        draws,
-        table,
-        WORKER_DEATH_SHARE,
-        state.worker_loss_count,
-        state.n_16_59,
-        state.n_60plus,
-        state.jobless,
-        state.wage_workers,
-        state.crops_vnd_month,
-        state.tea_vnd_month,
-    )
+    return remove_workers_thinned(state, candidates, rng.random((3, candidates.size)), table)
 
 
 def remove_workers(
@@ -168,10 +155,20 @@ def remove_workers(
     """
     # Hit for sure: candidates thinned with a chance of 1 (a zero first draw, a table of ones).
     draws = np.vstack([np.zeros(hit.size), wage_draws, death_draws])
-    remove_workers_at(
-        hit,
+    remove_workers_thinned(state, hit, draws, np.ones(MAX_COUNTED_MEMBERS + 1))
+
+
+def remove_workers_thinned(
+    state: HouseholdState, candidates: np.ndarray, draws: np.ndarray, loss_prob_by_workers: np.ndarray
+) -> int:
+    """`remove_workers` for the candidates that pass the thinning by their working-age members.
+
+    See `household_loops.remove_workers_at` for the draws; returns how many were hit.
+    """
+    return remove_workers_at(
+        candidates,
         draws,
-        np.ones(MAX_COUNTED_MEMBERS + 1),
+        loss_prob_by_workers,
         WORKER_DEATH_SHARE,
         state.worker_loss_count,
         state.n_16_59,
