@@ -18,9 +18,11 @@ from scipy.special import bdtr
 from povsim.household_loops import invert_binomials
 
 NO_ONE = np.empty(0, dtype=np.intp)
-# Above this chance, one uniform per unit is cheaper than drawing the gaps between hits
-# (benchmarks/bench_sampling.py: at 58,000 units the gaps cost 0.3x as much at 5 %, 0.5x at
-# 10 % and 1.35x at 20 %; at a million units 0.7x at 20 %).
+# Above this chance, one uniform per unit is drawn rather than the gaps between hits. Since
+# the gaps are placed by a compiled loop they cost 0.1-0.2x a uniform per unit at 5 %,
+# 0.44-0.56x at 20 % and 1.1-1.2x at 50 % (benchmarks/bench_sampling.py, 10,000 to a million
+# units); a higher threshold would change the draws of chances in between, so it waits for
+# a recalibration.
 DENSE_ABOVE = 0.2
 # Gaps drawn at once beyond the expected number of hits, in standard deviations: a second
 # block is then needed about once in a billion calls.
