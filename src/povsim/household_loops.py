@@ -1,4 +1,4 @@
-"""Compiled per-household loops: the month's earnings and settlement, and classification.
+"""Compiled per-household loops: earnings and settlement, shocks, classification, review tallies.
 
 These updates are chains of arithmetic and comparisons on each household's own numbers.
 Written as numpy expressions they cost dozens of full-length passes (and as many temporary
@@ -9,13 +9,14 @@ included: `minimum` and `maximum` below follow numpy's rules (a NaN in either ar
 wins; of two equal values the second is returned), and division follows numpy's error
 model (x / 0 is inf or NaN, not an exception). Random draws stay with numpy's
 generators and are passed in, so the streams are unchanged. The modules that call them
-(`economy`, `standards`) say what the updates mean.
+(`economy`, `shocks`, `standards`, `review`) say what the updates mean.
 
 Per household, only chains of arithmetic gain: a loop whose branches follow random draws
 (remedies of living conditions) was measured no faster than numpy's vectorised
 comparisons. Where a step is a dozen small numpy calls on few rows, or on a small
-population, a compiled loop instead saves the calls' fixed cost (the instruments' selection
-in `policies.targeting`, the gaps between rare events in `sampling`).
+population, a compiled loop instead saves the calls' fixed cost: the month's shocks over the
+households they hit and the review's tallies here, the instruments' selection, funding and
+loans in `policies`, the gaps between rare events in `sampling`.
 
 Compiled with numba (`cache=True`: the machine code is kept beside this file, or in
 numba's user cache where that is read-only, so only the first run on a machine compiles).

@@ -131,7 +131,7 @@ class MonthlyTable(mesa.DataCollector):
     """Mesa's `DataCollector` for model reporters that return numbers, strings or booleans.
 
     Mesa deep-copies every reported value in case it is mutable; these values are not, and
-    at twenty-odd reporters the copies were a tenth of a small population's month. Agent
+    the twenty-odd copies were about three quarters of the collection's cost. Agent
     reporters, if any are added, go through Mesa's own collection.
     """
 

@@ -87,7 +87,7 @@ class Ledger:
         self.vnd[i, t] += vnd.sum()
         self.units[i, t] += int(units.sum())
         if count:
-            # Kept as given (the callers do not reuse them); `payments` narrows the types.
+            # Kept as given (views the callers do not modify); `payments` narrows the types.
             self._payments.append((i, year, paid, vnd, units))
         return paid
 
