@@ -35,7 +35,6 @@ from povsim.household_loops import (
     depart_migrants,
     kill_livestock_at,
     record_transitions,
-    remove_workers_at,
 )
 from povsim.households import NO_STATUS, NOT_LEAVING, HouseholdState
 from povsim.model import HouseholdTotals
@@ -407,7 +406,8 @@ def test_worker_loss_loop_matches_numpy(seed, special):
     hit = np.sort(rng.choice(N, 600, replace=False))
     wage_draws, death_draws = rng.random((2, hit.size))
     expected = copy.deepcopy(state)
-    remove_workers(state, hit, wage_draws, death_draws)
+    sure = np.vstack([np.zeros(hit.size), wage_draws, death_draws])  # a zero thinning draw: all hit
+    remove_workers(state, hit, sure, np.ones(MAX_COUNTED_MEMBERS + 1))
     reference_remove_workers(expected, hit, wage_draws, death_draws)
     assert_same_bits(state, expected)
 
@@ -563,19 +563,7 @@ def test_worker_loss_thinning_matches_numpy(seed):
     expected = copy.deepcopy(state)
     keep = draws[0] * table[-1] < table[np.minimum(expected.n_16_59[candidates], MAX_COUNTED_MEMBERS)]
     reference_remove_workers(expected, candidates[keep], draws[1][keep], draws[2][keep])
-    hit = remove_workers_at(
-        candidates,
-        draws,
-        table,
-        WORKER_DEATH_SHARE,
-        state.worker_loss_count,
-        state.n_16_59,
-        state.n_60plus,
-        state.jobless,
-        state.wage_workers,
-        state.crops_vnd_month,
-        state.tea_vnd_month,
-    )
+    hit = remove_workers(state, candidates, draws, table)
     assert hit == keep.sum()
     assert 0 < hit < candidates.size
     assert_same_bits(state, expected)

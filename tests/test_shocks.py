@@ -8,13 +8,15 @@ import pytest
 from povsim import PovertyModel
 from povsim.communes import son_duong_communes
 from povsim.economy import MarketConditions, earn, settle_month
+from povsim.household_loops import change_jobs_at
 from povsim.scenario.loading import with_overrides
 from povsim.shocks import (
+    MAX_COUNTED_MEMBERS,
     NO_DISASTER,
     advance_market,
+    any_of_table,
     house_damage_chance,
     kill_livestock,
-    lose_jobs,
     strike_disasters,
 )
 from povsim.standards import indicator_deprived, standard_in_force
@@ -99,7 +101,24 @@ def test_job_loss_makes_a_member_jobless_and_shows_in_the_employment_indicator(s
     state = model.households
     workers = state.wage_workers > 0
     jobless = state.jobless.copy()
-    lose_jobs(state, np.flatnonzero(workers))
+    # Every wage-working household a candidate, each kept (a zero uniform); nobody finds work.
+    losers, nobody = np.flatnonzero(workers), np.empty(0, np.intp)
+    change_jobs_at(
+        losers,
+        np.zeros(losers.size),
+        any_of_table(0.5),
+        nobody,
+        np.empty(0),
+        0.1,
+        0.1,
+        4_500_000.0,
+        0.0,
+        state.wage_workers,
+        state.jobless,
+        state.job_loss_count,
+        state.trained,
+        state.wage_vnd_per_worker_month,
+    )
     assert (state.jobless[workers] == jobless[workers] + 1).all()
     assert indicator_deprived("employment", state, model.standard)[workers].all()
 
@@ -179,7 +198,9 @@ def test_losing_the_only_farm_worker_halves_the_farm_not_ends_it(small):
     state.wage_workers[:] = 0
     crops = state.crops_vnd_month.copy()
     everyone = np.arange(state.count)
-    remove_workers(state, everyone, np.full(state.count, 0.5), np.full(state.count, 0.99))
+    # Hit for sure (a zero thinning draw), the farm's worker (no wage workers), no death.
+    draws = np.vstack([np.zeros(state.count), np.full(state.count, 0.5), np.full(state.count, 0.99)])
+    remove_workers(state, everyone, draws, np.ones(MAX_COUNTED_MEMBERS + 1))
     np.testing.assert_allclose(state.crops_vnd_month, crops * 0.5)
 
 

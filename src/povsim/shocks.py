@@ -140,30 +140,21 @@ def lose_workers(state: HouseholdState, scenario: Scenario, rng: np.random.Gener
     table = any_of_table(monthly_prob(scenario.shocks.worker_loss_prob_per_year))
     candidates = chance_indices(rng, state.count, table[-1])
     # Per candidate: thinning to the household's chance, which worker, whether a death.
-    return remove_workers_thinned(state, candidates, rng.random((3, candidates.size)), table)
+    return remove_workers(state, candidates, rng.random((3, candidates.size)), table)
 
 
 def remove_workers(
-    state: HouseholdState, hit: np.ndarray, wage_draws: np.ndarray, death_draws: np.ndarray
-) -> None:
-    """A working-age member of each hit household is lost to work for good.
-
-    A wage worker loses the wage (chosen in proportion to wage workers among workers);
-    otherwise the farm loses one worker's share, counting the rest of the household
-    (elderly, teenagers) as one more pair of hands, so a farm never stops entirely. Half the
-    losses are deaths, which also remove the member (never the household's last adult).
-    """
-    # Hit for sure: candidates thinned with a chance of 1 (a zero first draw, a table of ones).
-    draws = np.vstack([np.zeros(hit.size), wage_draws, death_draws])
-    remove_workers_thinned(state, hit, draws, np.ones(MAX_COUNTED_MEMBERS + 1))
-
-
-def remove_workers_thinned(
     state: HouseholdState, candidates: np.ndarray, draws: np.ndarray, loss_prob_by_workers: np.ndarray
 ) -> int:
-    """`remove_workers` for the candidates that pass the thinning by their working-age members.
+    """A working-age member of each candidate household hit is lost to work for good; return how many.
 
-    See `household_loops.remove_workers_at` for the draws; returns how many were hit.
+    Candidates are drawn at the chance for the most members counted (the table's last
+    entry) and kept with the chance for their own working-age members (draws[0]). A wage
+    worker loses the wage (chosen in proportion to wage workers among workers, draws[1]);
+    otherwise the farm loses one worker's share, counting the rest of the household
+    (elderly, teenagers) as one more pair of hands, so a farm never stops entirely. Half the
+    losses are deaths (draws[2]), which also remove the member (never the household's last
+    adult). See `household_loops.remove_workers_at`.
     """
     return remove_workers_at(
         candidates,
@@ -211,13 +202,6 @@ def change_jobs(
         state.trained,
         state.wage_vnd_per_worker_month,
     )
-
-
-def lose_jobs(state: HouseholdState, losers: np.ndarray) -> None:
-    """A wage worker of each listed household loses regular work and becomes jobless."""
-    state.wage_workers[losers] -= 1
-    state.jobless[losers] += 1
-    state.job_loss_count[losers] += 1
 
 
 def take_job_at(
