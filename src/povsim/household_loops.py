@@ -51,6 +51,12 @@ def maximum(a: float, b: float) -> float:
 
 
 @njit(**COMPILE)
+def chance_for_members(chance_by_members: np.ndarray, members: int) -> float:
+    """The chance for a household of `members` (a table by count; counts past its end take the last)."""
+    return chance_by_members[min(members, chance_by_members.size - 1)]
+
+
+@njit(**COMPILE)
 def log_luck(
     income_persistent: np.ndarray,
     normals: np.ndarray,
@@ -335,11 +341,10 @@ def remove_workers_at(
     table's end). draws[1, k] chooses a wage worker or the farm, draws[2, k] a death.
     """
     bound = loss_prob_by_workers[loss_prob_by_workers.size - 1]
-    most_counted = loss_prob_by_workers.size - 1
     hit = 0
     for k in range(candidates.size):
         i = candidates[k]
-        if not draws[0, k] * bound < loss_prob_by_workers[min(n_16_59[i], most_counted)]:
+        if not draws[0, k] * bound < chance_for_members(loss_prob_by_workers, n_16_59[i]):
             continue
         hit += 1
         worker_loss_count[i] += 1
@@ -422,12 +427,11 @@ def change_jobs_at(
     any move, as each household moves at most once.
     """
     loss_bound = loss_prob_by_wage_workers[loss_prob_by_wage_workers.size - 1]
-    most_counted = loss_prob_by_wage_workers.size - 1
     losers = np.empty(loss_candidates.size, dtype=np.intp)
     lost = 0
     for k in range(loss_candidates.size):
         i = loss_candidates[k]
-        if loss_uniforms[k] * loss_bound < loss_prob_by_wage_workers[min(wage_workers[i], most_counted)]:
+        if loss_uniforms[k] * loss_bound < chance_for_members(loss_prob_by_wage_workers, wage_workers[i]):
             losers[lost] = i
             lost += 1
     next_loser = 0
