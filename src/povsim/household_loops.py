@@ -403,6 +403,51 @@ def fall_ill_at(
 
 
 @njit(**COMPILE)
+def start_job(
+    i: int,
+    district_wage_vnd: float,
+    trained_wage_premium: float,
+    jobless: np.ndarray,
+    wage_workers: np.ndarray,
+    trained: np.ndarray,
+    wage_vnd_per_worker_month: np.ndarray,
+) -> None:
+    """A jobless member of household i starts a regular wage job (see `shocks.take_job_at`).
+
+    A household that has had wage work keeps its own wage level; one that never had it
+    earns the district wage, plus the training premium if a member was trained.
+    """
+    if wage_vnd_per_worker_month[i] <= 0:
+        factor = 1.0 + trained_wage_premium if trained[i] else 1.0
+        wage_vnd_per_worker_month[i] = district_wage_vnd * factor
+    jobless[i] -= 1
+    wage_workers[i] += 1
+
+
+@njit(**COMPILE)
+def take_jobs_at(
+    rows: np.ndarray,
+    district_wage_vnd: float,
+    trained_wage_premium: float,
+    jobless: np.ndarray,
+    wage_workers: np.ndarray,
+    trained: np.ndarray,
+    wage_vnd_per_worker_month: np.ndarray,
+) -> None:
+    """`start_job` for each listed (distinct) household."""
+    for k in range(rows.size):
+        start_job(
+            rows[k],
+            district_wage_vnd,
+            trained_wage_premium,
+            jobless,
+            wage_workers,
+            trained,
+            wage_vnd_per_worker_month,
+        )
+
+
+@njit(**COMPILE)
 def change_jobs_at(
     loss_candidates: np.ndarray,
     loss_uniforms: np.ndarray,
@@ -443,11 +488,15 @@ def change_jobs_at(
             next_loser += 1
         if (next_loser < lost and losers[next_loser] == i) or jobless[i] <= 0:
             continue
-        if wage_vnd_per_worker_month[i] <= 0:
-            factor = 1.0 + trained_wage_premium if trained[i] else 1.0
-            wage_vnd_per_worker_month[i] = district_wage_vnd * factor
-        jobless[i] -= 1
-        wage_workers[i] += 1
+        start_job(
+            i,
+            district_wage_vnd,
+            trained_wage_premium,
+            jobless,
+            wage_workers,
+            trained,
+            wage_vnd_per_worker_month,
+        )
     for k in range(lost):
         i = losers[k]
         wage_workers[i] -= 1

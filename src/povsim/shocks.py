@@ -23,6 +23,7 @@ from povsim.household_loops import (
     mark_disaster_households,
     remove_workers_at,
     strike_disaster_households,
+    take_jobs_at,
 )
 from povsim.households import NOT_LEAVING, HouseholdState
 from povsim.sampling import candidates_with_uniforms, chance_indices, true_rows
@@ -212,12 +213,15 @@ def take_job_at(
     A household that has had wage work keeps its own wage level; one that never had it
     earns the district wage, plus the training premium if a member was trained.
     """
-    never_waged = rows[state.wage_vnd_per_worker_month[rows] <= 0]
-    state.wage_vnd_per_worker_month[never_waged] = district_wage_vnd * np.where(
-        state.trained[never_waged], 1.0 + trained_wage_premium, 1.0
+    take_jobs_at(
+        rows,
+        district_wage_vnd,
+        trained_wage_premium,
+        state.jobless,
+        state.wage_workers,
+        state.trained,
+        state.wage_vnd_per_worker_month,
     )
-    state.jobless[rows] -= 1
-    state.wage_workers[rows] += 1
 
 
 def move_migrants(
