@@ -255,3 +255,24 @@ def test_budgets_and_scheduled_disasters_scale_with_the_simulated_share_of_the_d
         if budget is not None:
             assert budget == pytest.approx(scaled_budgets(full)[instrument] / 2)
     assert half.district_scale == pytest.approx(0.5)
+
+
+def test_instruments_fall_due_in_their_month_only(small):
+    """Each instrument is due in its disbursement month (food aid: each crop-gap month), no other."""
+    from povsim.policies import instruments_due
+
+    scenario = with_overrides(
+        small,
+        {
+            "instruments.housing_support.disbursement_month": 7,
+            "instruments.food_aid.crop_gap_months": [1, 11],
+        },
+    )
+    due = {month: instruments_due(scenario, month) for month in range(1, 13)}
+    assert [month for month in due if "housing_support" in due[month]] == [7]
+    assert [month for month in due if "food_aid" in due[month]] == [1, 11]
+    for instrument in set(INSTRUMENTS) - {"housing_support", "food_aid"}:
+        months = [month for month in due if instrument in due[month]]
+        assert months == [getattr(scenario.instruments, instrument).disbursement_month], instrument
+    for instruments in due.values():  # in the registry's order
+        assert list(instruments) == [i for i in INSTRUMENTS if i in instruments]
