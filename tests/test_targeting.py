@@ -1,8 +1,9 @@
 """Who an instrument selects and in what order, and how the ledger funds them.
 
-The selection is one compiled pass; here it is checked against the same rules written as
-numpy expressions (eligibility by list or group, officials' errors, take-up, poorest list
-first and by draw within a list), for every list and group and for tied draws.
+The selection is compiled and draws from its stream itself; here it is checked against the
+same rules written as numpy expressions on numpy's own draws (eligibility by list or group,
+officials' errors, take-up, poorest list first and by draw within a list), for every list
+and group, and the funding order for tied draws.
 """
 
 import itertools
@@ -14,6 +15,7 @@ from povsim.households import NO_YEAR
 from povsim.policies.credit import add_loans
 from povsim.policies.ledger import Ledger
 from povsim.policies.targeting import GROUP_BITS, funding_order, select_applicants
+from povsim.sfc64 import state_words
 from povsim.standards import Status
 
 
@@ -57,11 +59,13 @@ def numpy_selection(people, groups, year, max_years, error, apply, missed_below,
     return chosen[np.lexsort((apply[chosen], people["status"][chosen]))]
 
 
-def compiled_selection(people, groups, year, max_years, error, apply, missed_below, included_above, take_up):
+def compiled_selection(people, groups, year, max_years, stream_seed, missed_below, included_above, take_up):
+    """The selection as `applicants` makes it, drawing from an SFC64 stream of `stream_seed`."""
     flags = 0
     for group in groups:
         flags |= GROUP_BITS[group]
-    chosen = select_applicants(
+    rng = sfc64_stream(stream_seed)
+    chosen, draws = select_applicants(
         flags,
         year - max_years,
         people["status"],
@@ -70,13 +74,16 @@ def compiled_selection(people, groups, year, max_years, error, apply, missed_bel
         people["remote"],
         people["urban"],
         people["needs"],
-        error,
-        apply,
+        state_words(rng),
         missed_below,
         included_above,
         take_up,
     )
-    return chosen[funding_order(people["status"][chosen], apply[chosen])]
+    return chosen[funding_order(people["status"][chosen], draws)], draws, rng
+
+
+def sfc64_stream(seed):
+    return np.random.Generator(np.random.SFC64(seed))
 
 
 SINGLE_GROUPS = [(group,) for group in GROUP_BITS]
@@ -85,35 +92,41 @@ SOME_PAIRS = list(itertools.combinations(GROUP_BITS, 2))[::3]
 
 @pytest.mark.parametrize("groups", SINGLE_GROUPS + SOME_PAIRS + [("poor", "near_poor", "newly_escaped")])
 def test_compiled_selection_is_the_numpy_rule(groups):
-    rng = np.random.default_rng(len(groups) * 100 + sum(GROUP_BITS[g] for g in groups))
-    people = population(rng, 3_000)
-    error, apply = rng.random((2, 3_000))
-    args = (groups, 2026, 3, error, apply, 0.1, 0.95, 0.6)
-    expected = numpy_selection(people, *args)
+    """Same households, same order, same draws as numpy's `random((2, n))` and the numpy rule."""
+    seed = len(groups) * 100 + sum(GROUP_BITS[g] for g in groups)
+    people = population(np.random.default_rng(seed), 3_000)
+    numpy_stream = sfc64_stream(seed)
+    error, apply = numpy_stream.random((2, 3_000))
+    expected = numpy_selection(people, groups, 2026, 3, error, apply, 0.1, 0.95, 0.6)
     assert expected.size > 0
-    np.testing.assert_array_equal(compiled_selection(people, *args), expected)
-
-
-def test_tied_draws_keep_row_order_within_a_list():
-    rng = np.random.default_rng(5)
-    people = population(rng, 2_000)
-    error = rng.random(2_000)
-    apply = np.round(rng.random(2_000), 2) * 0.5  # many ties among a hundred values
-    args = (("poor", "near_poor", "rural"), 2025, 2, error, apply, 0.05, 0.9, 0.5)
-    expected = numpy_selection(people, *args)
-    chosen = compiled_selection(people, *args)
+    chosen, draws, stream = compiled_selection(people, groups, 2026, 3, seed, 0.1, 0.95, 0.6)
     np.testing.assert_array_equal(chosen, expected)
-    assert np.unique(apply[chosen]).size < chosen.size
+    np.testing.assert_array_equal(np.sort(draws), np.sort(apply[expected]))
+    # The stream continues where numpy's would after the same draws.
+    np.testing.assert_array_equal(stream.random(4), numpy_stream.random(4))
+
+
+def test_funding_order_keeps_row_order_for_tied_draws_within_a_list():
+    rng = np.random.default_rng(5)
+    for size in (300, 3_000):  # lexsort itself, and the two sorts with the fallback for ties
+        status = rng.integers(0, 4, size).astype(np.int8)
+        draws = np.round(rng.random(size), 2) * 0.5  # many ties among a hundred values
+        np.testing.assert_array_equal(funding_order(status, draws), np.lexsort((draws, status)))
+        untied = rng.random(size)
+        np.testing.assert_array_equal(funding_order(status, untied), np.lexsort((untied, status)))
 
 
 @pytest.mark.parametrize("take_up", [0.0, 1.0])
 def test_take_up_bounds_select_no_one_or_every_selected(take_up):
-    rng = np.random.default_rng(8)
-    people = population(rng, 1_000)
-    error, apply = rng.random((2, 1_000))
-    chosen = compiled_selection(people, ("all",), 2024, 3, error, apply, 0.0, 1.0, take_up)
+    people = population(np.random.default_rng(8), 1_000)
+    chosen, _, _ = compiled_selection(people, ("all",), 2024, 3, 8, 0.0, 1.0, take_up)
     expected_count = 0 if take_up == 0.0 else int(people["needs"].sum())
     assert chosen.size == expected_count
+
+
+def test_selection_refuses_a_stream_other_than_sfc64():
+    with pytest.raises(TypeError, match="SFC64"):
+        state_words(np.random.default_rng(1))
 
 
 @pytest.mark.parametrize("budget", [0.0, 2.5, 3.0, 100.0, None])

@@ -3,7 +3,8 @@
 The month's earnings need two normals per household. numpy's own normal sampler calls
 the bit generator through a pointer for every draw and branches on the sign, and on this
 project's machines costs about four uniforms a normal (`benchmarks/bench_streams.py`).
-Here the raw 64-bit words are taken in one block (`BitGenerator.random_raw`) and a
+Here the raw 64-bit words are taken in one block (`BitGenerator.random_raw`'s words,
+made by the compiled generator of `povsim.sfc64` for the model's SFC64 streams) and a
 compiled loop turns them into normals with the ziggurat of Marsaglia and Tsang (2000),
 256 layers, the sign taken without a branch. Which words are used, and how many, depend
 only on the stream, so a run is reproducible and its other streams unaffected.
@@ -19,6 +20,8 @@ import math
 
 import numpy as np
 from numba import njit
+
+from povsim.sfc64 import raw_words
 
 # Tail start and layer area of the 256-layer normal ziggurat (Marsaglia and Tsang 2000).
 TAIL_START = 3.6541528853610088
@@ -139,7 +142,7 @@ def standard_normals(rng: np.random.Generator, shape: int | tuple[int, ...], dty
     words = np.empty(0, np.uint64)
     while filled < flat.size:
         missing = flat.size - filled
-        fresh = rng.bit_generator.random_raw(missing + max(int(missing * SPARE_WORDS_SHARE), SPARE_WORDS_MIN))
+        fresh = raw_words(rng, missing + max(int(missing * SPARE_WORDS_SHARE), SPARE_WORDS_MIN))
         words = np.concatenate([words, fresh]) if words.size else fresh
         filled, used = fill_normals(
             words, flat, filled, WIDTH_PER_UNIT, ACCEPT_BELOW, DENSITY_AT_EDGE, TAIL_START

@@ -12,9 +12,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from povsim.household_loops import COMPILE
 from povsim.households import NO_YEAR
 from povsim.policies.context import PolicyContext
 from povsim.scenario.instruments import Instrument
+from povsim.sfc64 import fill_uniforms, next_word, state_words, unit_uniform
 from povsim.standards import Status
 
 FIRST_PROGRAM_YEAR = 2022
@@ -68,18 +70,17 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
     """
     state = ctx.state
     t = ctx.scenario.targeting
-    rng = ctx.rngs[instrument]
     capacity = (1.0 - t.error_reduction_per_year) ** max(ctx.year - FIRST_PROGRAM_YEAR, 0)
     take_up = config.take_up_share
     if (ctx.year, ctx.month) >= (t.awareness_campaign_start_date.year, t.awareness_campaign_start_date.month):
         take_up = min(take_up * (1.0 + t.awareness_take_up_gain_share), 1.0)
     # Two uniforms per household, drawn whoever is eligible (so the draws do not depend on
-    # state). The first decides the officials' error: an eligible household is missed if
-    # it falls below the exclusion share, an ineligible one included if it falls above one
-    # minus the inclusion share. The second decides take-up, and, among those who apply
-    # (uniform on [0, take-up)), the funding order within a list.
-    error_draw, apply_draw = rng.random((2, state.count))
-    chosen = select_applicants(
+    # state): a first block of one per household, then a second. The first decides the
+    # officials' error: an eligible household is missed if it falls below the exclusion
+    # share, an ineligible one included if it falls above one minus the inclusion share. The
+    # second decides take-up, and, among those who apply (uniform on [0, take-up)), the
+    # funding order within a list.
+    chosen, draws = select_applicants(
         group_flags(config),
         ctx.year - config.newly_escaped_max_years,
         state.status,
@@ -88,17 +89,16 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
         state.remote,
         state.urban,
         needs,
-        error_draw,
-        apply_draw,
+        state_words(ctx.rngs[instrument]),
         t.exclusion_error_share * capacity,
         1.0 - t.inclusion_error_share * capacity,
         take_up,
     )
     # Poorest list first (status codes rise with welfare), random order within a list.
-    return chosen[funding_order(state.status[chosen], apply_draw[chosen])]
+    return chosen[funding_order(state.status[chosen], draws)]
 
 
-@njit(cache=True)
+@njit(**COMPILE)
 def select_applicants(
     groups: int,
     escaped_since_year: int,
@@ -108,31 +108,79 @@ def select_applicants(
     remote: np.ndarray,
     urban: np.ndarray,
     needs: np.ndarray,
-    error_draw: np.ndarray,
-    apply_draw: np.ndarray,
+    stream: np.ndarray,
     missed_below: float,
     included_above: float,
     take_up: float,
-) -> np.ndarray:
-    """Rows that are selected and apply, in row order.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that are selected and apply, in row order, and their apply draws.
 
-    Eligible (in a group of `groups`, and in `needs`) rows are selected unless their error
-    draw falls below `missed_below`; ineligible rows in `needs` of average status are
-    included if it falls above `included_above`; the selected apply if their apply draw is
-    below `take_up`. Newly escaped are non-poor rows that left poverty at a review in
-    `escaped_since_year` or later.
+    Draws two uniforms a row from the SFC64 `stream` (`sfc64.state_words`), exactly as
+    `rng.random((2, rows))` would: the error draws, then the apply draws. Eligible (in a
+    group of `groups`, and in `needs`) rows are selected unless their error draw falls
+    below `missed_below`; ineligible rows in `needs` of average status are included if it
+    falls above `included_above`; the selected apply if their apply draw is below `take_up`.
+    Newly escaped are non-poor rows that left poverty at a review in `escaped_since_year`
+    or later.
 
-    One pass, because an instrument's selection written as numpy expressions is some
-    twenty calls whose fixed cost, not the households, dominates below 100,000 households.
+    Compiled, because an instrument's selection written as numpy expressions is some twenty
+    calls whose fixed cost, not the households, dominates below 100,000 households. The
+    apply draws are used where they are made; the error draws go through an array, because
+    the selection rule, kept apart from the generator's serial chain, is compiled to run on
+    several rows at once (benchmarks/README.md, sixth pass).
     """
+    rows = status.size
+    error_draws = np.empty(rows)
+    fill_uniforms(stream, error_draws)
+    selected = selected_rows(
+        groups,
+        escaped_since_year,
+        status,
+        escape_year,
+        ethnic_minority,
+        remote,
+        urban,
+        needs,
+        error_draws,
+        missed_below,
+        included_above,
+    )
+    chosen = np.empty(rows, dtype=np.intp)
+    draws = np.empty(rows)
+    count = 0
+    a, b, c, counter = stream[0], stream[1], stream[2], stream[3]
+    for row in range(rows):
+        word, a, b, c, counter = next_word(a, b, c, counter)
+        draw = unit_uniform(word)
+        chosen[count] = row
+        draws[count] = draw
+        count += selected[row] & (draw < take_up)
+    stream[0], stream[1], stream[2], stream[3] = a, b, c, counter
+    return chosen[:count], draws[:count]
+
+
+@njit(**COMPILE)
+def selected_rows(
+    groups: int,
+    escaped_since_year: int,
+    status: np.ndarray,
+    escape_year: np.ndarray,
+    ethnic_minority: np.ndarray,
+    remote: np.ndarray,
+    urban: np.ndarray,
+    needs: np.ndarray,
+    error_draws: np.ndarray,
+    missed_below: float,
+    included_above: float,
+) -> np.ndarray:
+    """Whether each row is selected by the officials (see `select_applicants`)."""
     for_poor, for_near_poor = groups & POOR_LIST != 0, groups & NEAR_POOR_LIST != 0
     for_escaped, for_minority = groups & NEWLY_ESCAPED != 0, groups & MINORITY != 0
     for_remote, for_minority_remote = groups & REMOTE != 0, groups & MINORITY_REMOTE != 0
     for_rural, for_all = groups & RURAL != 0, groups & EVERYONE != 0
-    chosen = np.empty(status.size, dtype=np.intp)
-    count = 0
-    # Bitwise, not short-circuit, logic and an unconditional write: the branches would
-    # follow random draws, and their mispredictions cost more than the work they skip.
+    selected = np.empty(status.size, dtype=np.bool_)
+    # Bitwise, not short-circuit, logic: branches would follow random draws, and their
+    # mispredictions cost more than the work they skip.
     for row in range(status.size):
         code, escaped = status[row], escape_year[row]
         minority, far = ethnic_minority[row], remote[row]
@@ -147,13 +195,12 @@ def select_applicants(
             | (for_rural & (urban[row] == 0))
             | for_all
         )
-        error = error_draw[row]
-        kept = (eligible & (error >= missed_below)) | (
-            (eligible ^ True) & (code == AVERAGE) & (error > included_above)
+        error = error_draws[row]
+        selected[row] = needs[row] & (
+            (eligible & (error >= missed_below))
+            | ((eligible ^ True) & (code == AVERAGE) & (error > included_above))
         )
-        chosen[count] = row
-        count += needs[row] & kept & (apply_draw[row] < take_up)
-    return chosen[:count]
+    return selected
 
 
 def funding_order(status: np.ndarray, draws: np.ndarray) -> np.ndarray:
