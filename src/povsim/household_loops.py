@@ -655,19 +655,61 @@ def strike_disaster_households(
 
 
 @njit(**COMPILE)
-def invert_binomials(counts: np.ndarray, uniforms: np.ndarray, cdf: np.ndarray, out: np.ndarray) -> None:
-    """Binomial draws by inversion: out[i] is the least x with uniforms[i] < cdf[counts[i], x].
+def invert_binomial(count: int, uniform: float, cdf: np.ndarray) -> int:
+    """A binomial draw by inversion: the least x with `uniform` < cdf[count, x].
 
     `cdf[k, x]` is the chance of at most x successes in k trials (row k reaches 1 at x = k,
     and the search stops there whatever rounding left in the table).
     """
+    x = 0
+    while x < count and uniform >= cdf[count, x]:
+        x += 1
+    return x
+
+
+@njit(**COMPILE)
+def invert_binomials(counts: np.ndarray, uniforms: np.ndarray, cdf: np.ndarray, out: np.ndarray) -> None:
+    """`invert_binomial` for every unit: out[i] draws from counts[i] trials with uniforms[i]."""
     for i in range(counts.size):
-        k = counts[i]
-        u = uniforms[i]
-        x = 0
-        while x < k and u >= cdf[k, x]:
-            x += 1
-        out[i] = x
+        out[i] = invert_binomial(counts[i], uniforms[i], cdf)
+
+
+@njit(**COMPILE)
+def age_households(
+    n_under6: np.ndarray,
+    n_6_15: np.ndarray,
+    n_16_59: np.ndarray,
+    n_60plus: np.ndarray,
+    jobless: np.ndarray,
+    wage_workers: np.ndarray,
+    draws: np.ndarray,
+    under6_leaving_cdf: np.ndarray,
+    children_leaving_cdf: np.ndarray,
+    adults_leaving_cdf: np.ndarray,
+    elderly_deaths_cdf: np.ndarray,
+    birth_prob: float,
+) -> None:
+    """One year of ageing, births and deaths in every household (`demography.advance_year`).
+
+    Draw rows: leavers of the three younger groups, the elderly's deaths, a birth. Each
+    group's leavers move to the next group, deaths leave the eldest, a household with a
+    working-age member may have a birth, and a household left empty keeps one elderly
+    member. Jobless and wage workers are capped by the working-age members left.
+    """
+    for i in range(n_under6.size):
+        under6_out = invert_binomial(n_under6[i], draws[0, i], under6_leaving_cdf)
+        children_out = invert_binomial(n_6_15[i], draws[1, i], children_leaving_cdf)
+        adults_out = invert_binomial(n_16_59[i], draws[2, i], adults_leaving_cdf)
+        deaths = invert_binomial(n_60plus[i], draws[3, i], elderly_deaths_cdf)
+        births = (n_16_59[i] > 0) & (draws[4, i] < birth_prob)
+        n_under6[i] += births - under6_out
+        n_6_15[i] += under6_out - children_out
+        n_16_59[i] += children_out - adults_out
+        n_60plus[i] += adults_out - deaths
+        if n_under6[i] + n_6_15[i] + n_16_59[i] + n_60plus[i] == 0:
+            n_60plus[i] = 1
+        jobless[i] = min(jobless[i], n_16_59[i])
+        wage_workers[i] = min(wage_workers[i], n_16_59[i] - jobless[i])
 
 
 @njit(**COMPILE)

@@ -139,8 +139,13 @@ def binomial_counts(counts: np.ndarray, prob: float, uniforms: np.ndarray) -> np
         raise ValueError(f"counts have shape {counts.shape}, uniforms {uniforms.shape}")
     if counts.min(initial=0) < 0:
         raise ValueError("counts must be non-negative")
-    trials = np.arange(int(counts.max(initial=0)) + 1)
-    cdf = bdtr(trials[np.newaxis, :], trials[:, np.newaxis], prob)
+    cdf = binomial_cdf(int(counts.max(initial=0)), prob)
     out = np.empty(counts.shape, dtype=counts.dtype)
     invert_binomials(counts.ravel(), uniforms.ravel(), cdf, out.reshape(-1))
     return out
+
+
+def binomial_cdf(max_count: int, prob: float) -> np.ndarray:
+    """cdf[k, x]: the chance of at most x successes in k trials of chance `prob`, k, x <= `max_count`."""
+    trials = np.arange(max_count + 1)
+    return bdtr(trials[np.newaxis, :], trials[:, np.newaxis], prob)

@@ -95,6 +95,15 @@ def raw_words(rng: np.random.Generator, count: int) -> np.ndarray:
     return out
 
 
+def uniforms(rng: np.random.Generator, shape: int | tuple[int, ...]) -> np.ndarray:
+    """The stream's next uniforms on [0, 1): `rng.random(shape)`, compiled for SFC64."""
+    if not isinstance(rng.bit_generator, np.random.SFC64):
+        return rng.random(shape)
+    out = np.empty(shape)
+    fill_uniforms(state_words(rng), out.reshape(-1))
+    return out
+
+
 def check_matches_numpy() -> None:
     """Raise RuntimeError unless the compiled generator continues numpy's SFC64 stream exactly."""
     ours, numpys = (np.random.Generator(np.random.SFC64(20220101)) for _ in range(2))
