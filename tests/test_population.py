@@ -11,7 +11,9 @@ from scipy import stats
 
 from povsim.communes import son_duong_communes
 from povsim.model import PovertyModel, replicate_seed
+from povsim.population import pick_top_gumbel_keys
 from povsim.scenario.loading import with_overrides
+from povsim.sfc64 import state_words
 from povsim.standards import DECREE_07_INDICATORS, Status, decree_07
 
 FULL = 58_000
@@ -114,3 +116,32 @@ def test_incomes_are_positive_and_finite(district):
     income = district.households.income_vnd_per_person_month
     assert np.isfinite(income).all()
     assert (income > 0).all()
+
+
+def numpy_gumbel_top_k(log_weights, applicable, still_needed, rng):
+    """The deprivations' draw as numpy expressions: Gumbel keys, a sort per row, the top ranks."""
+    keys = log_weights + rng.gumbel(size=applicable.shape)
+    keys[~applicable] = -np.inf
+    order = np.argsort(-keys, axis=1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[1]), axis=1)
+    return rank < still_needed[:, None]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_compiled_gumbel_top_k_is_the_numpy_rule(seed):
+    rng = np.random.default_rng(seed)
+    rows, columns = 5_000, 11
+    weights = rng.random(columns) * 3
+    weights[[2, 7]] = [0.0, 1e-300]  # an indicator never drawn, and one all but never
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(weights)
+    applicable = (rng.random((rows, columns)) < 0.8) & (weights > 0)
+    still_needed = np.minimum(rng.integers(0, columns + 3, rows), applicable.sum(axis=1))
+    chosen = np.empty((rows, columns), bool)
+    ours, numpys = (np.random.Generator(np.random.SFC64(seed)) for _ in range(2))
+    pick_top_gumbel_keys(log_weights, applicable, still_needed, state_words(ours), chosen)
+    np.testing.assert_array_equal(chosen, numpy_gumbel_top_k(log_weights, applicable, still_needed, numpys))
+    np.testing.assert_array_equal(chosen.sum(axis=1), still_needed)
+    assert not (chosen & ~applicable).any()
+    np.testing.assert_array_equal(ours.random(3), numpys.random(3))

@@ -11,12 +11,17 @@ targets only by sampling noise.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 from scipy import optimize, special
 
 from povsim.communes import Communes
+from povsim.household_loops import COMPILE
 from povsim.households import HouseholdState
 from povsim.scenario.schema import Scenario
+from povsim.sfc64 import next_word, state_words, unit_uniform
 from povsim.standards import DECREE_07_INDICATORS, PovertyStandard, indicator_deprived
 
 # Indicators drawn directly at synthesis; "dependents" follows from the members drawn.
@@ -225,16 +230,47 @@ def choose_deprivations(
     applicable &= weights > 0
     dependents = indicator_deprived("dependents", state, standard).astype(int)
     still_needed = np.minimum(np.maximum(target_count - dependents, 0), applicable.sum(axis=1))
-    # Gumbel-top-k: ranking log-weight plus Gumbel noise samples without replacement.
     with np.errstate(divide="ignore"):
-        keys = np.log(weights) + rng.gumbel(size=(n, len(CHOSEN_INDICATORS)))
-    keys[~applicable] = -np.inf
-    order = np.argsort(-keys, axis=1)
-    # Each indicator's rank: the inverse of the permutation `order` (what a second argsort
-    # would give, without sorting again).
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(order.shape[1]), axis=1)
-    return rank < still_needed[:, None]
+        log_weights = np.log(weights)
+    chosen = np.empty((n, len(CHOSEN_INDICATORS)), bool)
+    pick_top_gumbel_keys(log_weights, applicable, still_needed, state_words(rng), chosen)
+    return chosen
+
+
+@njit(**COMPILE)
+def pick_top_gumbel_keys(
+    log_weights: np.ndarray,
+    applicable: np.ndarray,
+    still_needed: np.ndarray,
+    stream: np.ndarray,
+    chosen: np.ndarray,
+) -> None:
+    """Gumbel-top-k: each row's `still_needed` applicable columns of highest log-weight + Gumbel noise.
+
+    Ranking log-weights plus independent Gumbel noise samples columns without replacement
+    with chances proportional to the weights. The noise is drawn from the SFC64 `stream`
+    exactly as numpy's `Generator.gumbel(size=chosen.shape)` draws it (a standard Gumbel
+    is -log(-log(U)) for U = 1 - uniform, redrawn if U is 1), one for every cell whether
+    applicable or not. Equal keys, a chance of about 1e-15 a row, rank in column order.
+    """
+    rows, columns = chosen.shape
+    keys = np.empty(columns)
+    a, b, c, counter = stream[0], stream[1], stream[2], stream[3]
+    for i in range(rows):
+        for j in range(columns):
+            while True:
+                word, a, b, c, counter = next_word(a, b, c, counter)
+                u = 1.0 - unit_uniform(word)
+                if u < 1.0:
+                    break
+            gumbel = 0.0 - 1.0 * math.log(-math.log(u))
+            keys[j] = log_weights[j] + gumbel if applicable[i, j] else -np.inf
+        for j in range(columns):
+            above = 0
+            for m in range(columns):
+                above += (keys[m] > keys[j]) | ((keys[m] == keys[j]) & (m < j))
+            chosen[i, j] = applicable[i, j] & (above < still_needed[i])
+    stream[0], stream[1], stream[2], stream[3] = a, b, c, counter
 
 
 def set_living_conditions(

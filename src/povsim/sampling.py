@@ -16,6 +16,7 @@ from numba import njit
 from scipy.special import bdtr
 
 from povsim.household_loops import invert_binomials
+from povsim.sfc64 import uniforms
 
 NO_ONE = np.empty(0, dtype=np.intp)
 # Above this chance, one uniform per unit is drawn rather than the gaps between hits. Since
@@ -46,7 +47,7 @@ def chance_indices(rng: np.random.Generator, count: int, prob: float) -> np.ndar
     if prob >= 1.0:
         return np.arange(count)
     if prob > DENSE_ABOVE:
-        return true_rows(rng.random(count) < prob)
+        return true_rows(uniforms(rng, count) < prob)
     return gap_positions(rng, count, prob)
 
 

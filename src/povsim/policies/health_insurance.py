@@ -11,6 +11,7 @@ import numpy as np
 
 from povsim.policies.context import PolicyContext
 from povsim.policies.targeting import applicants, is_active
+from povsim.sfc64 import uniforms
 
 
 def health_insurance(ctx: PolicyContext) -> None:
@@ -22,7 +23,7 @@ def health_insurance(ctx: PolicyContext) -> None:
     """
     config = ctx.scenario.instruments.health_insurance
     state = ctx.state
-    draws = ctx.rngs["health_insurance"].random(state.count)
+    draws = uniforms(ctx.rngs["health_insurance"], state.count)
     funded = np.empty(0, dtype=np.intp)
     if is_active(ctx, config):
         candidates = applicants(ctx, "health_insurance", config, np.ones(state.count, bool))

@@ -8,6 +8,7 @@ from povsim.households import NOT_LEAVING
 from povsim.policies.context import PolicyContext
 from povsim.policies.credit import lend
 from povsim.policies.targeting import applicants
+from povsim.sfc64 import uniforms
 from povsim.shocks import take_job_at
 
 
@@ -27,7 +28,7 @@ def job_placement(ctx: PolicyContext) -> None:
     state = ctx.state
     candidates = applicants(ctx, "job_placement", config, state.jobless > 0)
     funded = ctx.ledger.pay("job_placement", ctx.year, candidates, config.amount_vnd_per_unit, 1)
-    success = ctx.rngs["job_placement"].random(state.count)[funded] < config.success_share
+    success = uniforms(ctx.rngs["job_placement"], state.count)[funded] < config.success_share
     take_job_at(
         state,
         funded[success],
