@@ -32,6 +32,7 @@ from povsim.economy import (
 )
 from povsim.household_loops import (
     change_jobs_at,
+    count_true_in_columns,
     depart_migrants,
     kill_livestock_at,
     record_transitions,
@@ -649,3 +650,11 @@ def test_deprivation_counts_are_row_sums(columns):
         counts = deprivation_counts(matrix, np.int16)
         assert counts.dtype == np.int16
         np.testing.assert_array_equal(counts, matrix.sum(axis=1))
+
+
+@pytest.mark.parametrize("shape", [(0, 14), (N, 1), (N, 14), (7, 0)])
+def test_column_counts_are_count_nonzero(shape):
+    rng = np.random.default_rng(shape[1])
+    deprived = rng.random(shape) < 0.3
+    for matrix in (deprived, np.asfortranarray(deprived), deprived[::3]):
+        np.testing.assert_array_equal(count_true_in_columns(matrix), np.count_nonzero(matrix, axis=0))

@@ -551,6 +551,16 @@ def count_true_in_rows(matrix: np.ndarray, counts: np.ndarray) -> None:
 
 
 @njit(**COMPILE)
+def count_true_in_columns(matrix: np.ndarray) -> np.ndarray:
+    """The number of True entries in each column of a boolean matrix (int64), read row by row."""
+    counts = np.zeros(matrix.shape[1], dtype=np.int64)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            counts[j] += matrix[i, j]
+    return counts
+
+
+@njit(**COMPILE)
 def record_transitions(
     new_status: np.ndarray,
     status: np.ndarray,

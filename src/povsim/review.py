@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 
-from povsim.household_loops import count_true_in_rows, record_transitions
+from povsim.household_loops import count_true_in_columns, count_true_in_rows, record_transitions
 from povsim.households import NO_STATUS, HouseholdState
 from povsim.normals import standard_normals
 from povsim.sampling import chance_indices
@@ -131,7 +131,7 @@ def record_review(
     }
     for group, by_status in zip(RATE_GROUPS, tallies[1:].tolist(), strict=True):
         record.update(status_rates(by_status, "" if group == "all" else f"{group}_"))
-    scored = np.count_nonzero(deprived, axis=0).tolist()
+    scored = count_true_in_columns(deprived).tolist()
     in_force = {name: count / state.count for name, count in zip(standard.indicators, scored, strict=True)}
     for name in INDICATORS:
         record[f"deprived_{name}"] = float(in_force.get(name, np.nan))
