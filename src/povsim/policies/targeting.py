@@ -16,7 +16,7 @@ from povsim.household_loops import COMPILE
 from povsim.households import NO_YEAR
 from povsim.policies.context import PolicyContext
 from povsim.scenario.instruments import Instrument
-from povsim.sfc64 import fill_uniforms, next_word, state_words, unit_uniform
+from povsim.sfc64 import next_word, state_words, uniforms, unit_uniform
 from povsim.standards import Status
 
 FIRST_PROGRAM_YEAR = 2022
@@ -80,7 +80,8 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
     # share, an ineligible one included if it falls above one minus the inclusion share. The
     # second decides take-up, and, among those who apply (uniform on [0, take-up)), the
     # funding order within a list.
-    chosen, draws = select_applicants(
+    rng = ctx.rngs[instrument]
+    selected = selected_rows(
         group_flags(config),
         ctx.year - config.newly_escaped_max_years,
         state.status,
@@ -89,67 +90,30 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
         state.remote,
         state.urban,
         needs,
-        state_words(ctx.rngs[instrument]),
+        uniforms(rng, state.count),
         t.exclusion_error_share * capacity,
         1.0 - t.inclusion_error_share * capacity,
-        take_up,
     )
+    chosen, draws = rows_applying(selected, state_words(rng), take_up)
     # Poorest list first (status codes rise with welfare), random order within a list.
     return chosen[funding_order(state.status[chosen], draws)]
 
 
 @njit(**COMPILE)
-def select_applicants(
-    groups: int,
-    escaped_since_year: int,
-    status: np.ndarray,
-    escape_year: np.ndarray,
-    ethnic_minority: np.ndarray,
-    remote: np.ndarray,
-    urban: np.ndarray,
-    needs: np.ndarray,
-    stream: np.ndarray,
-    missed_below: float,
-    included_above: float,
-    take_up: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows that are selected and apply, in row order, and their apply draws.
+def rows_applying(selected: np.ndarray, stream: np.ndarray, take_up: float) -> tuple[np.ndarray, np.ndarray]:
+    """Selected rows that apply, in row order, and their apply draws.
 
-    Draws two uniforms a row from the SFC64 `stream` (`sfc64.state_words`), exactly as
-    `rng.random((2, rows))` would: the error draws, then the apply draws. Eligible (in a
-    group of `groups`, and in `needs`) rows are selected unless their error draw falls
-    below `missed_below`; ineligible rows in `needs` of average status are included if it
-    falls above `included_above`; the selected apply if their apply draw is below `take_up`.
-    Newly escaped are non-poor rows that left poverty at a review in `escaped_since_year`
-    or later.
-
-    Compiled, because an instrument's selection written as numpy expressions is some twenty
-    calls whose fixed cost, not the households, dominates below 100,000 households. The
-    apply draws are used where they are made; the error draws go through an array, because
-    the selection rule, kept apart from the generator's serial chain, is compiled to run on
-    several rows at once (benchmarks/README.md, sixth pass).
+    Draws one uniform a row, selected or not, from the SFC64 `stream` (`sfc64.state_words`),
+    exactly as `rng.random(rows)` would; a selected row applies if its draw is below
+    `take_up`. The draws are used where they are made (a compiled loop on the stream's own
+    state, rather than numpy writing them to memory to be read back), and only the
+    applicants' are kept, for the funding order.
     """
-    rows = status.size
-    error_draws = np.empty(rows)
-    fill_uniforms(stream, error_draws)
-    selected = selected_rows(
-        groups,
-        escaped_since_year,
-        status,
-        escape_year,
-        ethnic_minority,
-        remote,
-        urban,
-        needs,
-        error_draws,
-        missed_below,
-        included_above,
-    )
-    chosen = np.empty(rows, dtype=np.intp)
-    draws = np.empty(rows)
+    chosen = np.empty(selected.size, dtype=np.intp)
+    draws = np.empty(selected.size)
     count = 0
     a, b, c, counter = stream[0], stream[1], stream[2], stream[3]
-    for row in range(rows):
+    for row in range(selected.size):
         word, a, b, c, counter = next_word(a, b, c, counter)
         draw = unit_uniform(word)
         chosen[count] = row
@@ -173,7 +137,18 @@ def selected_rows(
     missed_below: float,
     included_above: float,
 ) -> np.ndarray:
-    """Whether each row is selected by the officials (see `select_applicants`)."""
+    """Whether each row is selected by the officials.
+
+    Eligible rows (in a group of `groups`, and in `needs`) are selected unless their error
+    draw falls below `missed_below`; ineligible rows in `needs` of average status are
+    included if it falls above `included_above`. Newly escaped are non-poor rows that left
+    poverty at a review in `escaped_since_year` or later.
+
+    One compiled pass, because an instrument's selection written as numpy expressions is some
+    twenty calls whose fixed cost, not the households, dominates below 100,000 households.
+    The draws come in an array rather than from the generator inside the loop: apart from
+    the generator's serial chain the loop is compiled to work on several rows at once.
+    """
     for_poor, for_near_poor = groups & POOR_LIST != 0, groups & NEAR_POOR_LIST != 0
     for_escaped, for_minority = groups & NEWLY_ESCAPED != 0, groups & MINORITY != 0
     for_remote, for_minority_remote = groups & REMOTE != 0, groups & MINORITY_REMOTE != 0
