@@ -25,9 +25,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import platform
 import statistics
 import time
 import tracemalloc
+from pathlib import Path
 
 import mesa
 import numpy as np
@@ -229,6 +231,17 @@ def peak_bytes_per_household(households: int) -> float:
     return peak / households
 
 
+def processor_name() -> str:
+    """The CPU's model name (Linux), so that recorded figures say which machine gave them."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -283,7 +296,7 @@ def main() -> None:
     print("4. peak traced memory per household (synthesis and one year)")
     for n in sizes:
         print(f"   {n:>9,} households: {peak_bytes_per_household(n):7.0f} bytes")
-    print(f"numpy {np.__version__}, mesa {mesa.__version__}")
+    print(f"numpy {np.__version__}, mesa {mesa.__version__}, {processor_name()}")
 
 
 if __name__ == "__main__":
