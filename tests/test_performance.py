@@ -5,6 +5,8 @@ Slow, so outside the default run (`-m slow`).
 
 import importlib.util
 import statistics
+import subprocess
+import sys
 import time
 
 import pytest
@@ -64,3 +66,23 @@ def test_household_update_is_a_hundred_times_the_per_agent_mesa_loop():
         vectorised.append(households * 12 / bench.time_vectorised_update(households, 12))
     ratio = statistics.median(vectorised) / statistics.median(per_agent)
     assert ratio >= 100, f"{ratio:.0f}x"
+
+
+@pytest.mark.slow
+def test_revision_comparison_runs_both_versions_and_reports_their_ratio():
+    """`benchmarks/bench_revisions.py` against HEAD: both versions run, one ratio line per size."""
+    script = ROOT / "benchmarks" / "bench_revisions.py"
+    options = ["--households", "300", "--rounds", "2", "--repeats", "1"]
+    result = subprocess.run(
+        [sys.executable, str(script), "HEAD", *options],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "300 households, full calendar" in result.stdout
+    assert result.stdout.count("this tree on core") + result.stdout.count("one after the other") == 2
+    ratio_line = next(line for line in result.stdout.splitlines() if "median ratio" in line)
+    whole_run = float(ratio_line.split("whole run ")[1].split()[0])
+    assert 0.1 < whole_run < 10  # the same code on both sides: a ratio near 1, whatever the noise
