@@ -12,7 +12,9 @@ The algorithm is Chris Doty-Humphrey's SFC64 as numpy implements it (`sfc64.h`):
 output is a + b + counter, and a uniform on [0, 1) is the output's top 53 bits times 2**-53,
 as in numpy's `random()`. `check_matches_numpy` compares it with numpy's own output; it
 runs once at import, so a numpy whose state layout differed would stop the model at once,
-not skew its draws.
+not skew its draws. Unlike numpy's own methods, the loops take no lock: a generator they
+step must not be drawn from by another thread at the same time (the model's streams belong
+to one model, and a model runs in one thread).
 """
 
 from __future__ import annotations
@@ -107,11 +109,11 @@ def uniforms(rng: np.random.Generator, shape: int | tuple[int, ...]) -> np.ndarr
 def check_matches_numpy() -> None:
     """Raise RuntimeError unless the compiled generator continues numpy's SFC64 stream exactly."""
     ours, numpys = (np.random.Generator(np.random.SFC64(20220101)) for _ in range(2))
-    uniforms, words = np.empty(5), np.empty(5, dtype=np.uint64)
-    fill_uniforms(state_words(ours), uniforms)
+    drawn, words = np.empty(5), np.empty(5, dtype=np.uint64)
+    fill_uniforms(state_words(ours), drawn)
     fill_words(state_words(ours), words)
     same = (
-        np.array_equal(uniforms, numpys.random(5))
+        np.array_equal(drawn, numpys.random(5))
         and np.array_equal(words, numpys.bit_generator.random_raw(5))
         and np.array_equal(ours.random(5), numpys.random(5))
     )
