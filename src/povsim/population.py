@@ -251,7 +251,7 @@ def pick_top_gumbel_keys(
     with chances proportional to the weights. The noise is drawn from the SFC64 `stream`
     exactly as numpy's `Generator.gumbel(size=chosen.shape)` draws it (a standard Gumbel
     is -log(-log(U)) for U = 1 - uniform, redrawn if U is 1), one for every cell whether
-    applicable or not. Equal keys, a chance of about 1e-15 a row, rank in column order.
+    applicable or not. Equal finite keys (a chance of order 1e-14 a row) rank in column order.
     """
     rows, columns = chosen.shape
     keys = np.empty(columns)
