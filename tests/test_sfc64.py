@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from povsim.sfc64 import check_matches_numpy, fill_uniforms, fill_words, raw_words, state_words
+from povsim.sfc64 import check_matches_numpy, fill_uniforms, fill_words, raw_words, state_address, state_words
 
 
 def pair(seed):
@@ -38,6 +38,12 @@ def test_numpy_and_compiled_draws_interleave_as_one_stream():
         assert a.tobytes() == b.tobytes()
     ours_state, numpys_state = ours.bit_generator.state["state"], numpys.bit_generator.state["state"]
     np.testing.assert_array_equal(ours_state["state"], numpys_state["state"])
+
+
+@pytest.mark.parametrize("kind", [np.random.SFC64, np.random.PCG64, np.random.MT19937, np.random.Philox])
+def test_state_address_is_the_ctypes_one(kind):
+    bit_generator = kind(3)
+    assert state_address(bit_generator) == bit_generator.ctypes.state_address
 
 
 def test_raw_words_fall_back_to_numpy_for_other_generators():

@@ -9,6 +9,8 @@ instruments fund applicants poorest list first, in random order within a list.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -43,8 +45,14 @@ GROUP_BITS = {
 
 def group_flags(config: Instrument) -> int:
     """The instrument's eligible lists and groups as bits of `GROUP_BITS`."""
+    return flags_of_groups(config.eligible_groups)
+
+
+@functools.cache
+def flags_of_groups(groups: tuple[str, ...]) -> int:
+    """`GROUP_BITS` of the named groups, or-ed (kept: the same few tuples recur every month)."""
     flags = 0
-    for group in config.eligible_groups:
+    for group in groups:
         flags |= GROUP_BITS[group]
     return flags
 
