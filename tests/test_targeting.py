@@ -14,8 +14,8 @@ import pytest
 from povsim.households import NO_YEAR
 from povsim.policies.credit import add_loans
 from povsim.policies.ledger import Ledger
-from povsim.policies.targeting import GROUP_BITS, funding_order, rows_applying, selected_rows
-from povsim.sfc64 import state_words, uniforms
+from povsim.policies.targeting import GROUP_BITS, applying_rows, funding_order
+from povsim.sfc64 import state_words
 from povsim.standards import Status
 
 
@@ -65,7 +65,7 @@ def compiled_selection(people, groups, year, max_years, stream_seed, missed_belo
     for group in groups:
         flags |= GROUP_BITS[group]
     rng = sfc64_stream(stream_seed)
-    selected = selected_rows(
+    chosen, draws = applying_rows(
         flags,
         year - max_years,
         people["status"],
@@ -74,11 +74,11 @@ def compiled_selection(people, groups, year, max_years, stream_seed, missed_belo
         people["remote"],
         people["urban"],
         people["needs"],
-        uniforms(rng, people["status"].size),
+        state_words(rng),
         missed_below,
         included_above,
+        take_up,
     )
-    chosen, draws = rows_applying(selected, state_words(rng), take_up)
     return chosen[funding_order(people["status"][chosen], draws)], draws, rng
 
 

@@ -18,7 +18,7 @@ from povsim.household_loops import COMPILE
 from povsim.households import NO_YEAR
 from povsim.policies.context import PolicyContext
 from povsim.scenario.instruments import Instrument
-from povsim.sfc64 import next_word, state_words, uniforms, unit_uniform
+from povsim.sfc64 import fill_uniforms, next_word, state_words, unit_uniform
 from povsim.standards import Status
 
 FIRST_PROGRAM_YEAR = 2022
@@ -88,8 +88,7 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
     # share, an ineligible one included if it falls above one minus the inclusion share. The
     # second decides take-up, and, among those who apply (uniform on [0, take-up)), the
     # funding order within a list.
-    rng = ctx.rngs[instrument]
-    selected = selected_rows(
+    chosen, draws = applying_rows(
         group_flags(config),
         ctx.year - config.newly_escaped_max_years,
         state.status,
@@ -98,13 +97,54 @@ def applicants(ctx: PolicyContext, instrument: str, config: Instrument, needs: n
         state.remote,
         state.urban,
         needs,
-        uniforms(rng, state.count),
+        state_words(ctx.rngs[instrument]),
         t.exclusion_error_share * capacity,
         1.0 - t.inclusion_error_share * capacity,
+        take_up,
     )
-    chosen, draws = rows_applying(selected, state_words(rng), take_up)
     # Poorest list first (status codes rise with welfare), random order within a list.
     return chosen[funding_order(state.status[chosen], draws)]
+
+
+@njit(**COMPILE)
+def applying_rows(
+    groups: int,
+    escaped_since_year: int,
+    status: np.ndarray,
+    escape_year: np.ndarray,
+    ethnic_minority: np.ndarray,
+    remote: np.ndarray,
+    urban: np.ndarray,
+    needs: np.ndarray,
+    stream: np.ndarray,
+    missed_below: float,
+    included_above: float,
+    take_up: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows the officials select that apply, in row order, and their apply draws.
+
+    The error draws, one uniform a row from the SFC64 `stream` (`sfc64.state_words`) as
+    `rng.random(rows)` would give them, then `selected_rows` on them (see there for the
+    arguments) and `rows_applying`. One call from Python instead of three: an instrument
+    runs a month's few dozen numpy and numba calls, whose fixed cost outweighs a few
+    thousand households' work.
+    """
+    errors = np.empty(status.size)
+    fill_uniforms(stream, errors)
+    selected = selected_rows(
+        groups,
+        escaped_since_year,
+        status,
+        escape_year,
+        ethnic_minority,
+        remote,
+        urban,
+        needs,
+        errors,
+        missed_below,
+        included_above,
+    )
+    return rows_applying(selected, stream, take_up)
 
 
 @njit(**COMPILE)
