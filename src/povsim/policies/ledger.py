@@ -82,13 +82,17 @@ class Ledger:
             households, amounts, self.remaining_vnd(instrument, year) * (1 + 1e-12), self.household_vnd[:, i]
         )
         paid = households[:count]
+        if not count:
+            return paid
         vnd = np.full(count, amounts[0]) if same_amount else amounts[:count]
-        units = np.full(count, units_each) if isinstance(units_each, int) else np.asarray(units_each)[:count]
         self.vnd[i, t] += vnd.sum()
-        self.units[i, t] += int(units.sum())
-        if count:
-            # Kept as given (views the callers do not modify); `payments` narrows the types.
-            self._payments.append((i, year, paid, vnd, units))
+        if isinstance(units_each, int):
+            self.units[i, t] += count * units_each
+        else:
+            units_each = np.asarray(units_each)[:count]
+            self.units[i, t] += int(units_each.sum())
+        # Kept as given (views the callers do not modify); `payments` widens and narrows them.
+        self._payments.append((i, year, paid, vnd, units_each))
         return paid
 
     def payments(self) -> dict[str, np.ndarray]:
@@ -109,7 +113,9 @@ class Ledger:
             "year": np.concatenate([np.full(p[2].size, p[1], dtype=np.int16) for p in self._payments]),
             "household": np.concatenate([p[2] for p in self._payments]).astype(np.int32),
             "vnd": np.concatenate([p[3] for p in self._payments]),
-            "units": np.concatenate([p[4] for p in self._payments]).astype(np.int32),
+            "units": np.concatenate([np.broadcast_to(p[4], p[2].shape) for p in self._payments]).astype(
+                np.int32
+            ),
         }
 
     def records(self) -> list[dict[str, object]]:
