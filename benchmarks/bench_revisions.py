@@ -1,27 +1,41 @@
-"""This working tree against an earlier revision, both run at the same time, one on each core.
+"""This working tree against an earlier revision: before-and-after figures a noisy machine does not blur.
 
 On a shared machine the speed of a core drifts by tens of percent over minutes, so two
-versions timed one after the other can differ by more than any change between them. Here
-the two run simultaneously, each pinned to its own core, so that both see the same spell of
-the machine; the cores are swapped every round. Each run is a complete model run (synthesis,
-every month to the last review); with several sizes, each worker runs them in turn within
-every repeat, so that the two workers do the same work at the same time (two virtual cores
-may share one physical core, and then each run slows the other). The script prints each
-round's medians and the median ratio of this tree's times to the revision's, with the range
-over rounds: a round whose ratio stands apart from the others was disturbed.
+versions timed one after the other can differ by more than any change between them. Two
+ways around it:
 
-The revision's `src/` is taken with `git archive` into a temporary folder; both versions use
-this project's environment (so a revision needing other packages cannot be compared).
+- Paired, the default: both versions are imported into one process and their runs
+  alternate, seed by seed (the order swapped at every seed), so that each pair of runs
+  sees the same spell of the machine. The revision's package is imported under another
+  name (`povsim_revision`; the word `povsim` is renamed in its Python sources). The script
+  prints each version's median time per month and the median of the paired ratios, with
+  their quartiles: a change of a few percent shows in the ratio long before it shows in
+  the medians.
+- `--parallel`: the two run at the same time, each pinned to its own core, the cores
+  swapped every round. With several sizes, each worker runs them in turn within every
+  repeat, so that the two workers do the same work at the same time (two virtual cores may
+  share one physical core, and then each run slows the other). The script prints each
+  round's medians and the median ratio, with the range over rounds: a round whose ratio
+  stands apart from the others was disturbed.
 
-Usage: uv run python benchmarks/bench_revisions.py REV [--households 58000] [--rounds 4] [--repeats 5]
+Each run is a complete model run (synthesis, every month to the last review), or with
+`--years` only the first years. The revision's `src/` is taken with `git archive` into a
+temporary folder; both versions use this project's environment (so a revision needing
+other packages cannot be compared).
+
+Usage: uv run python benchmarks/bench_revisions.py REV [--households 58000] [--pairs 20] [--years N]
+       uv run python benchmarks/bench_revisions.py REV --parallel [--rounds 4] [--repeats 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import importlib
 import io
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -31,6 +45,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+REVISION_PACKAGE = "povsim_revision"
 
 
 def measure(households: list[int], repeats: int) -> dict[str, dict[str, list[float]]]:
@@ -83,12 +98,74 @@ def collect(worker: subprocess.Popen) -> dict[str, dict[str, list[float]]]:
     return json.loads(out)
 
 
+def paired(revision: str, households: list[int], pairs: int, years: int | None) -> None:
+    """Both versions in this process, their runs alternated seed by seed; print the paired ratios."""
+    with tempfile.TemporaryDirectory(prefix="povsim-revision-") as folder:
+        sources = export_sources(revision, Path(folder))
+        rename_package(sources)
+        sys.path.insert(0, str(sources))
+        versions = {
+            "this tree": importlib.import_module("povsim"),
+            revision: importlib.import_module(REVISION_PACKAGE),
+        }
+        span = "full calendar" if years is None else f"{years} simulated year{'s' * (years > 1)}"
+        print(f"this tree against {revision}: {pairs} pairs of runs a size, in one process, alternated")
+        for count in households:
+            print(f"{count:,} households, {span} (time per month of the monthly steps)")
+            runs = {name: model_runs(package, count, years) for name, package in versions.items()}
+            for run in runs.values():  # warm-up (and compiling, for a fresh copy)
+                run(0)
+            times: dict[str, list[float]] = {name: [] for name in versions}
+            for seed in range(1, pairs + 1):
+                for name in list(versions)[:: 1 if seed % 2 else -1]:
+                    times[name].append(runs[name](seed))
+            for name, seconds in times.items():
+                print(f"   {name:>17s}: median {statistics.median(seconds) * 1e6:9.0f} us a month")
+            ours, theirs = times.values()
+            ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+            differences = [(a - b) * 1e6 for a, b in zip(ours, theirs, strict=True)]
+            low, _, high = statistics.quantiles(ratios, n=4)
+            print(
+                f"   paired ratio, this tree / {revision}: median {statistics.median(ratios):.3f} "
+                f"(quartiles {low:.3f}-{high:.3f}); median difference "
+                f"{statistics.median(differences):+.1f} us a month"
+            )
+
+
+def rename_package(sources: Path) -> None:
+    """Rename the exported `povsim` package to `REVISION_PACKAGE`, so that both can be imported."""
+    package = sources / REVISION_PACKAGE
+    (sources / "povsim").rename(package)
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"\bpovsim\b", REVISION_PACKAGE, text), encoding="utf-8")
+
+
+def model_runs(package, households: int, years: int | None):
+    """A function of a seed: seconds per month of the monthly steps of one run with `package`."""
+    overrides: dict[str, object] = {"run.household_count": households}
+    if years is not None:
+        overrides["calendar.end_date"] = dt.date(2021 + years, 12, 31)
+    scenario = package.load_scenario(None, overrides)
+
+    def run(seed: int) -> float:
+        model = package.PovertyModel(scenario=scenario, rng=seed)
+        started = time.perf_counter()
+        model.run()
+        return (time.perf_counter() - started) / model.months_elapsed
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revision", nargs="?", help="git revision to compare with, e.g. HEAD~3")
     parser.add_argument("--households", default="58000", help="comma-separated sizes")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds; the core order alternates")
-    parser.add_argument("--repeats", type=int, default=5, help="runs per size and version in a round")
+    parser.add_argument("--pairs", type=int, default=20, help="paired runs per size")
+    parser.add_argument("--years", type=int, help="simulate the first years only (default: all)")
+    parser.add_argument("--parallel", action="store_true", help="both at once, one a core, in rounds")
+    parser.add_argument("--rounds", type=int, default=4, help="--parallel: rounds (cores swapped)")
+    parser.add_argument("--repeats", type=int, default=5, help="--parallel: runs a size and version a round")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     households = [int(size) for size in args.households.split(",")]
@@ -97,6 +174,9 @@ def main() -> None:
         return
     if args.revision is None:
         parser.error("a revision to compare with is required")
+    if not args.parallel:
+        paired(args.revision, households, args.pairs, args.years)
+        return
 
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     with tempfile.TemporaryDirectory(prefix="povsim-revision-") as folder:

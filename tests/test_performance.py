@@ -70,19 +70,30 @@ def test_household_update_is_a_hundred_times_the_per_agent_mesa_loop():
 
 @pytest.mark.slow
 def test_revision_comparison_runs_both_versions_and_reports_their_ratio():
-    """`benchmarks/bench_revisions.py` against HEAD: both versions run, one ratio line per size."""
+    """`benchmarks/bench_revisions.py` against HEAD, paired and parallel: one ratio line per size."""
     script = ROOT / "benchmarks" / "bench_revisions.py"
-    options = ["--households", "300", "--rounds", "2", "--repeats", "1"]
-    result = subprocess.run(
-        [sys.executable, str(script), "HEAD", *options],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "300 households, full calendar" in result.stdout
-    assert result.stdout.count("this tree on core") + result.stdout.count("one after the other") == 2
-    ratio_line = next(line for line in result.stdout.splitlines() if "median ratio" in line)
-    whole_run = float(ratio_line.split("whole run ")[1].split()[0])
-    assert 0.1 < whole_run < 10  # the same code on both sides: a ratio near 1, whatever the noise
+    modes = {
+        "paired": ["--households", "300,500", "--pairs", "2", "--years", "1"],
+        "parallel": ["--parallel", "--households", "300", "--rounds", "2", "--repeats", "1"],
+    }
+    for mode, options in modes.items():
+        result = subprocess.run(
+            [sys.executable, str(script), "HEAD", *options],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert result.returncode == 0, (mode, result.stderr)
+        if mode == "paired":
+            assert "300 households, 1 simulated year" in result.stdout
+            assert "500 households, 1 simulated year" in result.stdout
+            lines = [line for line in result.stdout.splitlines() if "paired ratio" in line]
+            assert len(lines) == 2
+            ratio = float(lines[0].split("median ")[1].split()[0])
+        else:
+            assert "300 households, full calendar" in result.stdout
+            assert result.stdout.count("this tree on core") + result.stdout.count("one after the other") == 2
+            ratio_line = next(line for line in result.stdout.splitlines() if "median ratio" in line)
+            ratio = float(ratio_line.split("whole run ")[1].split()[0])
+        assert 0.1 < ratio < 10  # the same code on both sides: a ratio near 1, whatever the noise
