@@ -38,8 +38,7 @@ from povsim import PovertyModel, load_scenario
 from povsim.economy import CROP_SEASON, TEA_SEASON, earn, settle_month, trend_factor
 from povsim.model import replicate_seed
 from povsim.normals import standard_normals
-from povsim.sampling import chance_indices
-from povsim.shocks import change_jobs, count_down, lose_workers, spread_livestock_disease, start_illnesses
+from povsim.shocks import apply_month_shocks, count_down, draw_month_shocks
 
 
 class ReferenceHousehold(mesa.Agent):
@@ -183,17 +182,14 @@ def time_vectorised_update(households: int, months: int, seed: int = 1) -> float
     started = time.perf_counter()
     for elapsed in range(1, months + 1):
         normals = standard_normals(streams["economy"], (2, households), np.float32)
-        health_cost, _ = start_illnesses(
-            state, p, streams["illness"], p.instruments.health_insurance.poor_card_paid_cost_share
-        )
-        lose_workers(state, p, streams["work"])
-        change_jobs(state, p, streams["work"], p.livelihoods.district_wage_vnd_per_worker_month, 1.0, 0.0)
-        spread_livestock_disease(state, p, model.market, streams["livestock"])
+        # The step's shocks of the month (migrants' included, which the reference lacks).
+        shocks = draw_month_shocks(households, p, model.market, streams, 1.0)
+        illness_normals = streams["illness"].standard_normal(shocks.illness.size)
+        wage = p.livelihoods.district_wage_vnd_per_worker_month
+        health_cost = apply_month_shocks(state, p, shocks, illness_normals, wage, 1.0, 0.0)[0]
         income = earn(state, p, model.market, (elapsed - 1) % 12 + 1, elapsed, normals)
-        withdrawal_prob = p.coping.child_withdrawal_prob_per_short_month
-        withdrawals = chance_indices(streams["coping"], households, withdrawal_prob)
         price = p.livelihoods.livestock_unit_price_vnd * trend_factor(p, elapsed)
-        settle_month(state, p, income, health_cost, withdrawals, price)
+        settle_month(state, p, income, health_cost, shocks.school_withdrawal, price)
         count_down(state)
     return time.perf_counter() - started
 

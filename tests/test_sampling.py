@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from povsim.sampling import DENSE_ABOVE, binomial_counts, chance_indices, gap_positions, thinned_indices
+from povsim.exponentials import ACCEPT_BELOW, DENSITY_AT_EDGE, WIDTH_PER_UNIT
+from povsim.sampling import (
+    DENSE_ABOVE,
+    binomial_counts,
+    chance_indices,
+    chance_rows,
+    gap_positions,
+    thinned_indices,
+)
+from povsim.sfc64 import state_words
 
 
 @pytest.mark.parametrize("prob", [0.0, 0.001, 0.01, DENSE_ABOVE, 0.3, 0.9, 1.0])
@@ -98,3 +107,35 @@ def test_binomial_counts_refuse_negative_counts_and_mismatched_draws():
         binomial_counts(np.array([1, -1]), 0.5, np.zeros(2))
     with pytest.raises(ValueError, match="shape"):
         binomial_counts(np.array([1, 2]), 0.5, np.zeros(3))
+
+
+CHANCE_CASES = [
+    (0, 0.1),
+    (100, 0.0),
+    (100, 1.0),
+    (100, 0.5),
+    (3_000, DENSE_ABOVE),
+    (1_000, 0.25),
+    (58_000, 0.01),
+    (638_000, 0.12),
+    (50, 0.003),
+    (5, 1e-300),
+]
+
+
+@pytest.mark.parametrize(("count", "prob"), CHANCE_CASES)
+def test_compiled_chance_rows_are_chance_indices_draws(count, prob):
+    """Same rows, same dtype, and the stream left where `chance_indices` leaves it."""
+    ours, numpys = (np.random.Generator(np.random.SFC64(count + 7)) for _ in range(2))
+    for _ in range(5):
+        got = chance_rows(state_words(ours), count, prob, ACCEPT_BELOW, WIDTH_PER_UNIT, DENSITY_AT_EDGE)
+        want = chance_indices(numpys, count, prob)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    assert ours.random() == numpys.random()
+
+
+def test_compiled_chance_rows_refuse_a_nan_chance():
+    rng = np.random.Generator(np.random.SFC64(1))
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        chance_rows(state_words(rng), 10, float("nan"), ACCEPT_BELOW, WIDTH_PER_UNIT, DENSITY_AT_EDGE)

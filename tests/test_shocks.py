@@ -1,5 +1,6 @@
 """Each shock and coping step does what it should to household state."""
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -9,14 +10,23 @@ from povsim import PovertyModel
 from povsim.communes import son_duong_communes
 from povsim.economy import MarketConditions, earn, settle_month
 from povsim.household_loops import change_jobs_at
+from povsim.sampling import chance_indices
 from povsim.scenario.loading import with_overrides
 from povsim.shocks import (
     MAX_COUNTED_MEMBERS,
     NO_DISASTER,
     advance_market,
     any_of_table,
+    apply_month_shocks,
+    change_jobs,
+    draw_month_shocks,
     house_damage_chance,
     kill_livestock,
+    lose_workers,
+    move_migrants,
+    remove_workers,
+    spread_livestock_disease,
+    start_illnesses,
     strike_disasters,
 )
 from povsim.standards import indicator_deprived, standard_in_force
@@ -189,7 +199,6 @@ def test_a_new_job_keeps_the_household_wage_level(small):
 
 
 def test_losing_the_only_farm_worker_halves_the_farm_not_ends_it(small):
-    from povsim.shocks import remove_workers
 
     model = PovertyModel(scenario=small, rng=3)
     state = model.households
@@ -426,3 +435,53 @@ def test_disasters_harm_households_as_the_numpy_rule(year, month):
     assert outcome.communes_hit == tuple(n for n, s in zip(communes.names, struck, strict=True) if s)
     for name, value in vars(state).items():
         assert value.tobytes() == getattr(expected, name).tobytes(), name
+
+
+@pytest.mark.parametrize("outbreak", [False, True])
+def test_the_months_shocks_drawn_together_are_those_of_the_per_process_functions(small, outbreak):
+    """`draw_month_shocks` then the appliers leave the households, the counts and every stream
+    exactly as `start_illnesses`, `lose_workers`, `change_jobs`, `move_migrants`,
+    `spread_livestock_disease` and the coping draw do, one after the other."""
+    scenario = with_overrides(
+        small,
+        {
+            "shocks.illness_prob_per_month": 0.05,
+            "shocks.job_loss_prob_per_month": 0.05,
+            "shocks.worker_loss_prob_per_year": 0.3,
+        },
+    )
+    together, apart = (PovertyModel(scenario=scenario, rng=11) for _ in range(2))
+    for model in (together, apart):
+        for _ in range(3):  # some workers abroad, some loans and jobs, before the month compared
+            model.step()
+        model.market.outbreak_months_left = 2 if outbreak else 0
+    p, n = scenario, small.run.household_count
+    training = p.instruments.vocational_training
+    wage = p.livelihoods.district_wage_vnd_per_worker_month
+    share = p.instruments.health_insurance.poor_card_paid_cost_share
+    contract = p.instruments.labour_export.contract_months
+
+    state, streams = together.households, together.streams
+    shocks = draw_month_shocks(n, p, together.market, streams, training.job_finding_multiplier)
+    normals = streams["illness"].standard_normal(shocks.illness.size)
+    cost, ill, lost, herds = apply_month_shocks(
+        state, p, shocks, normals, wage, training.job_finding_multiplier, training.wage_premium_share
+    )
+
+    state, streams = apart.households, apart.streams
+    expected_cost, expected_ill = start_illnesses(state, p, streams["illness"], share)
+    expected_lost = lose_workers(state, p, streams["work"])
+    change_jobs(state, p, streams["work"], wage, training.job_finding_multiplier, training.wage_premium_share)
+    move_migrants(state, p, contract, streams["migration"])
+    expected_herds = spread_livestock_disease(state, p, apart.market, streams["livestock"])
+    withdrawals = chance_indices(streams["coping"], n, p.coping.child_withdrawal_prob_per_short_month)
+
+    assert (ill, lost, herds) == (expected_ill, expected_lost, expected_herds)
+    assert min(ill, lost, herds, shocks.job_loss.size, shocks.migrants_fired.size) > 0
+    assert cost.tobytes() == expected_cost.tobytes()
+    np.testing.assert_array_equal(shocks.school_withdrawal, withdrawals)
+    for field in dataclasses.fields(together.households):
+        got, want = getattr(together.households, field.name), getattr(apart.households, field.name)
+        assert got.tobytes() == want.tobytes(), field.name
+    for name in ("illness", "work", "migration", "livestock", "coping"):
+        assert together.streams[name].random() == apart.streams[name].random(), name

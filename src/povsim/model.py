@@ -25,19 +25,15 @@ from povsim.normals import standard_normals
 from povsim.policies import INSTRUMENT_IDS, Ledger, PolicyContext, instruments_due, run_instruments
 from povsim.population import synthesize
 from povsim.review import measure, review_households
-from povsim.sampling import chance_indices
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
 from povsim.shocks import (
     NO_DISASTER,
     advance_market,
-    change_jobs,
+    apply_month_shocks,
     count_down,
     disaster_possible,
-    lose_workers,
-    move_migrants,
-    spread_livestock_disease,
-    start_illnesses,
+    draw_month_shocks,
     strike_disasters,
 )
 from povsim.standards import PovertyStandard, decree_07, standard_in_force
@@ -262,20 +258,17 @@ class PovertyModel(mesa.Model):
         earnings_normals = standard_normals(self.streams["economy"], (2, n), np.float32)
         advance_market(self.market, p, self.streams["market"].random(len(PRODUCTS) + 2))
 
-        health_cost, illnesses = start_illnesses(
-            state, p, self.streams["illness"], p.instruments.health_insurance.poor_card_paid_cost_share
-        )
-        workers_lost = lose_workers(state, p, self.streams["work"])
-        change_jobs(
+        training = p.instruments.vocational_training
+        shocks = draw_month_shocks(n, p, self.market, self.streams, training.job_finding_multiplier)
+        health_cost, illnesses, workers_lost, herds_hit = apply_month_shocks(
             state,
             p,
-            self.streams["work"],
+            shocks,
+            self.streams["illness"].standard_normal(shocks.illness.size),
             p.livelihoods.district_wage_vnd_per_worker_month,
-            p.instruments.vocational_training.job_finding_multiplier,
-            p.instruments.vocational_training.wage_premium_share,
+            training.job_finding_multiplier,
+            training.wage_premium_share,
         )
-        move_migrants(state, p, p.instruments.labour_export.contract_months, self.streams["migration"])
-        herds_hit = spread_livestock_disease(state, p, self.market, self.streams["livestock"])
         disaster = NO_DISASTER
         if disaster_possible(p, year, month):
             disaster = strike_disasters(
@@ -313,12 +306,9 @@ class PovertyModel(mesa.Model):
             )
             spending = float(self.ledger.vnd.sum() - spent_before)
         income = earn(state, p, self.market, month, self.months_elapsed, earnings_normals)
-        withdrawals = chance_indices(
-            self.streams["coping"], n, p.coping.child_withdrawal_prob_per_short_month
-        )
         # Without a disaster there is no repair cost to add (adding zeros would only copy).
         extra_costs = health_cost if disaster is NO_DISASTER else health_cost + disaster.repair_cost_vnd
-        settle_month(state, p, income, extra_costs, withdrawals, livestock_price)
+        settle_month(state, p, income, extra_costs, shocks.school_withdrawal, livestock_price)
         defaults = write_off_defaults(state, p.instruments.preferential_loans.default_after_arrears_months)
         count_down(state)
         self.month_events = MonthEvents(

@@ -15,8 +15,9 @@ import numpy as np
 from numba import njit
 from scipy.special import bdtr
 
-from povsim.household_loops import invert_binomials
-from povsim.sfc64 import uniforms
+from povsim.exponentials import fill_exponentials
+from povsim.household_loops import COMPILE, invert_binomials
+from povsim.sfc64 import fill_uniforms, uniforms
 
 NO_ONE = np.empty(0, dtype=np.intp)
 # Above this chance, one uniform per unit is drawn rather than the gaps between hits. Since
@@ -95,6 +96,48 @@ def place_gaps(
             return i, position
         positions[i] = np.intp(position)
     return exponentials.size, position
+
+
+@njit(**COMPILE)
+def chance_rows(
+    stream: np.ndarray,
+    count: int,
+    prob: float,
+    accept_below: np.ndarray,
+    width_per_unit: np.ndarray,
+    density_at_edge: np.ndarray,
+) -> np.ndarray:
+    """`chance_indices` for an SFC64 stream (`sfc64.state_words`), drawn by compiled code.
+
+    The same draws and rows as `chance_indices`, the exponentials made as numpy makes them
+    (`povsim.exponentials`, whose tables are the last three arguments), so that a compiled
+    call can draw several events' rows at once. A NaN chance raises ValueError.
+    """
+    if prob <= 0.0 or count == 0:
+        return np.empty(0, dtype=np.intp)
+    if prob >= 1.0:
+        return np.arange(count)
+    if prob > DENSE_ABOVE:
+        draws = np.empty(count)
+        fill_uniforms(stream, draws)
+        return (draws < prob).nonzero()[0]
+    if not prob > 0.0:
+        raise ValueError("chance_rows needs a chance strictly between 0 and 1")
+    rate = -math.log1p(-prob)
+    expected = count * prob
+    block = int(expected + GAP_BLOCK_SDS * math.sqrt(expected) + 8)
+    exponentials = np.empty(block)
+    found = np.empty(0, dtype=np.intp)
+    last = -1.0
+    while True:
+        fill_exponentials(stream, exponentials, accept_below, width_per_unit, density_at_edge)
+        positions = np.empty(block, dtype=np.intp)
+        kept, last = place_gaps(exponentials, rate, last, count, positions)
+        if kept < block and found.size == 0:
+            return positions[:kept]
+        found = np.concatenate((found, positions[:kept]))
+        if kept < block:
+            return found
 
 
 def thinned_indices(rng: np.random.Generator, probs: np.ndarray, bound: float) -> np.ndarray:

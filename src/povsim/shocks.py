@@ -11,10 +11,13 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from povsim.communes import Communes
 from povsim.economy import PRODUCTS, MarketConditions
+from povsim.exponentials import ACCEPT_BELOW, DENSITY_AT_EDGE, WIDTH_PER_UNIT
 from povsim.household_loops import (
+    COMPILE,
     change_jobs_at,
     count_down_households,
     depart_migrants,
@@ -26,8 +29,9 @@ from povsim.household_loops import (
     take_jobs_at,
 )
 from povsim.households import NOT_LEAVING, HouseholdState
-from povsim.sampling import candidates_with_uniforms, chance_indices, true_rows
+from povsim.sampling import candidates_with_uniforms, chance_indices, chance_rows, true_rows
 from povsim.scenario.schema import Scenario
+from povsim.sfc64 import fill_uniforms, state_words
 from povsim.standards import Status
 
 RAINY_MONTHS = (6, 7, 8, 9)
@@ -138,7 +142,7 @@ def fall_ill(
 
 def lose_workers(state: HouseholdState, scenario: Scenario, rng: np.random.Generator) -> int:
     """Draw deaths and disabilities of working-age members this month; return how many."""
-    table = any_of_table(monthly_prob(scenario.shocks.worker_loss_prob_per_year))
+    table = worker_loss_table(scenario)
     candidates = chance_indices(rng, state.count, table[-1])
     # Per candidate: thinning to the household's chance, which worker, whether a death.
     return remove_workers(state, candidates, rng.random((3, candidates.size)), table)
@@ -181,20 +185,32 @@ def change_jobs(
     trained_wage_premium: float,
 ) -> None:
     """Wage workers lose regular work; jobless members find it (more often if trained)."""
-    s, e = scenario.shocks, scenario.economy
-    table = any_of_table(s.job_loss_prob_per_month)
-    bound = min(e.job_finding_prob_per_month * max(training_multiplier, 1.0), 1.0)
     # Each move's candidates at its bound, thinned to each household's chance by the loop.
-    loss_candidates, loss_uniforms = candidates_with_uniforms(rng, state.count, table[-1])
-    find_candidates, find_uniforms = candidates_with_uniforms(rng, state.count, bound)
+    loss = candidates_with_uniforms(rng, state.count, job_loss_table(scenario)[-1])
+    finding = candidates_with_uniforms(rng, state.count, job_finding_bound(scenario, training_multiplier))
+    move_jobs(state, scenario, *loss, *finding, district_wage_vnd, training_multiplier, trained_wage_premium)
+
+
+def move_jobs(
+    state: HouseholdState,
+    scenario: Scenario,
+    loss_candidates: np.ndarray,
+    loss_uniforms: np.ndarray,
+    finding_candidates: np.ndarray,
+    finding_uniforms: np.ndarray,
+    district_wage_vnd: float,
+    training_multiplier: float,
+    trained_wage_premium: float,
+) -> None:
+    """The job moves of `change_jobs`, for candidates drawn at the bounds with a uniform each."""
     change_jobs_at(
         loss_candidates,
         loss_uniforms,
-        table,
-        find_candidates,
-        find_uniforms,
-        bound,
-        e.job_finding_prob_per_month,
+        job_loss_table(scenario),
+        finding_candidates,
+        finding_uniforms,
+        job_finding_bound(scenario, training_multiplier),
+        scenario.economy.job_finding_prob_per_month,
         district_wage_vnd,
         trained_wage_premium,
         state.wage_workers,
@@ -203,6 +219,21 @@ def change_jobs(
         state.trained,
         state.wage_vnd_per_worker_month,
     )
+
+
+def worker_loss_table(scenario: Scenario) -> np.ndarray:
+    """Monthly chance of losing a worker, by the household's working-age members (`any_of_table`)."""
+    return any_of_table(monthly_prob(scenario.shocks.worker_loss_prob_per_year))
+
+
+def job_loss_table(scenario: Scenario) -> np.ndarray:
+    """Monthly chance of losing a regular job, by the household's wage workers (`any_of_table`)."""
+    return any_of_table(scenario.shocks.job_loss_prob_per_month)
+
+
+def job_finding_bound(scenario: Scenario, training_multiplier: float) -> float:
+    """The highest monthly chance of finding work, a trained member's (candidates are drawn at it)."""
+    return min(scenario.economy.job_finding_prob_per_month * max(training_multiplier, 1.0), 1.0)
 
 
 def take_job_at(
@@ -228,10 +259,15 @@ def move_migrants(
     state: HouseholdState, scenario: Scenario, contract_months: int, rng: np.random.Generator
 ) -> None:
     """Contracted workers leave when their delay ends; workers abroad may lose the job early."""
+    fired = chance_indices(rng, state.count, scenario.shocks.migrant_job_loss_prob_per_month)
+    depart_and_fire(state, contract_months, fired)
+
+
+def depart_and_fire(state: HouseholdState, contract_months: int, fired: np.ndarray) -> None:
+    """Contracted workers leave when their delay ends; those abroad in the `fired` rows come home."""
     depart_migrants(
         state.departure_in_months, state.abroad_months_left, state.jobless, contract_months, NOT_LEAVING
     )
-    fired = chance_indices(rng, state.count, scenario.shocks.migrant_job_loss_prob_per_month)
     state.abroad_months_left[fired] = 0
 
 
@@ -239,17 +275,177 @@ def spread_livestock_disease(
     state: HouseholdState, scenario: Scenario, market: MarketConditions, rng: np.random.Generator
 ) -> int:
     """Draw herd diseases this month (more during an outbreak); return how many herds were hit."""
+    candidates = chance_indices(rng, state.count, herd_disease_risk(scenario, market))
+    return kill_livestock(state, scenario, candidates)
+
+
+def herd_disease_risk(scenario: Scenario, market: MarketConditions) -> float:
+    """This month's chance that a household's herd falls ill (higher during an outbreak)."""
     s = scenario.shocks
     risk = s.livestock_disease_prob_per_month
     if market.outbreak_months_left > 0:
         risk = min(risk * s.livestock_outbreak_risk_multiplier, 1.0)
-    return kill_livestock(state, scenario, chance_indices(rng, state.count, risk))
+    return risk
 
 
 def kill_livestock(state: HouseholdState, scenario: Scenario, candidates: np.ndarray) -> int:
     """Disease kills part of the herd of each candidate household that has one."""
     kept = 1.0 - scenario.shocks.livestock_disease_loss_share
     return kill_livestock_at(candidates, kept, state.livestock_units, state.herd_disease_count)
+
+
+@dataclass(frozen=True)
+class MonthShocks:
+    """The households a month's shocks may hit, with the draws that go with them.
+
+    The rows and draws of `start_illnesses` (before its cost normals), `lose_workers`,
+    `change_jobs`, `move_migrants` and `spread_livestock_disease`, and the month's
+    candidates to take a child out of school: what those functions draw, in the same order
+    from the same streams.
+    """
+
+    illness: np.ndarray
+    worker_loss: np.ndarray
+    worker_loss_draws: np.ndarray  # (3, rows): thinning, which worker, whether a death
+    job_loss: np.ndarray
+    job_loss_uniforms: np.ndarray
+    job_finding: np.ndarray
+    job_finding_uniforms: np.ndarray
+    migrants_fired: np.ndarray
+    herd_disease: np.ndarray
+    school_withdrawal: np.ndarray
+
+
+def draw_month_shocks(
+    household_count: int,
+    scenario: Scenario,
+    market: MarketConditions,
+    streams: dict[str, np.random.Generator],
+    training_multiplier: float,
+) -> MonthShocks:
+    """Draw the month's household shocks, all in one compiled call (`draw_shock_rows`).
+
+    A month draws the rows of seven events from five streams. One call draws them all,
+    where seven calls of `chance_indices` and three of `Generator.random` cost, with their
+    Python around them, about a seventh of a month at a few hundred households.
+    `streams` holds the model's SFC64 streams by name.
+    """
+    s = scenario.shocks
+    return MonthShocks(
+        *draw_shock_rows(
+            household_count,
+            state_words(streams["illness"]),
+            s.illness_prob_per_month,
+            state_words(streams["work"]),
+            worker_loss_table(scenario)[-1],
+            job_loss_table(scenario)[-1],
+            job_finding_bound(scenario, training_multiplier),
+            state_words(streams["migration"]),
+            s.migrant_job_loss_prob_per_month,
+            state_words(streams["livestock"]),
+            herd_disease_risk(scenario, market),
+            state_words(streams["coping"]),
+            scenario.coping.child_withdrawal_prob_per_short_month,
+            ACCEPT_BELOW,
+            WIDTH_PER_UNIT,
+            DENSITY_AT_EDGE,
+        )
+    )
+
+
+def apply_month_shocks(
+    state: HouseholdState,
+    scenario: Scenario,
+    shocks: MonthShocks,
+    illness_cost_normals: np.ndarray,
+    district_wage_vnd: float,
+    training_multiplier: float,
+    trained_wage_premium: float,
+) -> tuple[np.ndarray, int, int, int]:
+    """The drawn shocks, in the order of the per-process functions; what they cost and hit.
+
+    Illnesses (`fall_ill`, with a treatment-cost normal per candidate), losses of workers,
+    job moves, migrants' departures and job losses abroad, herd diseases. Returns each
+    household's out-of-pocket treatment cost, and how many fell ill, lost a worker and lost
+    part of a herd.
+    """
+    instruments = scenario.instruments
+    cost, illnesses = fall_ill(
+        state,
+        scenario,
+        shocks.illness,
+        illness_cost_normals,
+        instruments.health_insurance.poor_card_paid_cost_share,
+    )
+    workers_lost = remove_workers(
+        state, shocks.worker_loss, shocks.worker_loss_draws, worker_loss_table(scenario)
+    )
+    move_jobs(
+        state,
+        scenario,
+        shocks.job_loss,
+        shocks.job_loss_uniforms,
+        shocks.job_finding,
+        shocks.job_finding_uniforms,
+        district_wage_vnd,
+        training_multiplier,
+        trained_wage_premium,
+    )
+    depart_and_fire(state, instruments.labour_export.contract_months, shocks.migrants_fired)
+    herds_hit = kill_livestock(state, scenario, shocks.herd_disease)
+    return cost, illnesses, workers_lost, herds_hit
+
+
+@njit(**COMPILE)
+def draw_shock_rows(
+    household_count: int,
+    illness_stream: np.ndarray,
+    illness_prob: float,
+    work_stream: np.ndarray,
+    worker_loss_bound: float,
+    job_loss_bound: float,
+    job_finding_bound: float,
+    migration_stream: np.ndarray,
+    migrant_job_loss_prob: float,
+    livestock_stream: np.ndarray,
+    herd_disease_prob: float,
+    coping_stream: np.ndarray,
+    school_withdrawal_prob: float,
+    accept_below: np.ndarray,
+    width_per_unit: np.ndarray,
+    density_at_edge: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """`MonthShocks`' fields, in order: the rows of each event and the uniforms that follow them.
+
+    The streams are SFC64 states (`sfc64.state_words`); the last three arguments are the
+    exponential ziggurat's tables (`povsim.exponentials`).
+    """
+    tables = (accept_below, width_per_unit, density_at_edge)
+    illness = chance_rows(illness_stream, household_count, illness_prob, *tables)
+    worker_loss = chance_rows(work_stream, household_count, worker_loss_bound, *tables)
+    worker_loss_draws = np.empty((3, worker_loss.size))
+    fill_uniforms(work_stream, worker_loss_draws.reshape(-1))
+    job_loss = chance_rows(work_stream, household_count, job_loss_bound, *tables)
+    job_loss_uniforms = np.empty(job_loss.size)
+    fill_uniforms(work_stream, job_loss_uniforms)
+    job_finding = chance_rows(work_stream, household_count, job_finding_bound, *tables)
+    job_finding_uniforms = np.empty(job_finding.size)
+    fill_uniforms(work_stream, job_finding_uniforms)
+    migrants_fired = chance_rows(migration_stream, household_count, migrant_job_loss_prob, *tables)
+    herd_disease = chance_rows(livestock_stream, household_count, herd_disease_prob, *tables)
+    school_withdrawal = chance_rows(coping_stream, household_count, school_withdrawal_prob, *tables)
+    return (
+        illness,
+        worker_loss,
+        worker_loss_draws,
+        job_loss,
+        job_loss_uniforms,
+        job_finding,
+        job_finding_uniforms,
+        migrants_fired,
+        herd_disease,
+        school_withdrawal,
+    )
 
 
 @dataclass(frozen=True)
