@@ -8,9 +8,10 @@ ways around it:
   alternate, seed by seed (the order swapped at every seed), so that each pair of runs
   sees the same spell of the machine. The revision's package is imported under another
   name (`povsim_revision`; the word `povsim` is renamed in its Python sources). The script
-  prints each version's median time per month and the median of the paired ratios, with
-  their quartiles: a change of a few percent shows in the ratio long before it shows in
-  the medians.
+  prints each version's median time per month (of the monthly steps, and of the whole run
+  with the model's construction) and the medians of the paired ratios, with their
+  quartiles: a change of a few percent shows in the ratio long before it shows in the
+  medians.
 - `--parallel`: the two run at the same time, each pinned to its own core, the cores
   swapped every round. With several sizes, each worker runs them in turn within every
   repeat, so that the two workers do the same work at the same time (two virtual cores may
@@ -111,25 +112,31 @@ def paired(revision: str, households: list[int], pairs: int, years: int | None) 
         span = "full calendar" if years is None else f"{years} simulated year{'s' * (years > 1)}"
         print(f"this tree against {revision}: {pairs} pairs of runs a size, in one process, alternated")
         for count in households:
-            print(f"{count:,} households, {span} (time per month of the monthly steps)")
+            print(f"{count:,} households, {span} (time per simulated month)")
             runs = {name: model_runs(package, count, years) for name, package in versions.items()}
             for run in runs.values():  # warm-up (and compiling, for a fresh copy)
                 run(0)
-            times: dict[str, list[float]] = {name: [] for name in versions}
+            times: dict[str, dict[str, list[float]]] = {name: {"run": [], "steps": []} for name in versions}
             for seed in range(1, pairs + 1):
                 for name in list(versions)[:: 1 if seed % 2 else -1]:
-                    times[name].append(runs[name](seed))
-            for name, seconds in times.items():
-                print(f"   {name:>17s}: median {statistics.median(seconds) * 1e6:9.0f} us a month")
+                    whole, steps = runs[name](seed)
+                    times[name]["run"].append(whole)
+                    times[name]["steps"].append(steps)
+            for name, parts in times.items():
+                print(
+                    f"   {name:>17s}: median {statistics.median(parts['steps']) * 1e6:9.0f} us a month "
+                    f"(steps), {statistics.median(parts['run']) * 1e6:9.0f} (whole run)"
+                )
             ours, theirs = times.values()
-            ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
-            differences = [(a - b) * 1e6 for a, b in zip(ours, theirs, strict=True)]
-            low, _, high = statistics.quantiles(ratios, n=4)
-            print(
-                f"   paired ratio, this tree / {revision}: median {statistics.median(ratios):.3f} "
-                f"(quartiles {low:.3f}-{high:.3f}); median difference "
-                f"{statistics.median(differences):+.1f} us a month"
-            )
+            for part, label in (("steps", "monthly steps"), ("run", "whole run")):
+                ratios = [a / b for a, b in zip(ours[part], theirs[part], strict=True)]
+                differences = [(a - b) * 1e6 for a, b in zip(ours[part], theirs[part], strict=True)]
+                low, _, high = statistics.quantiles(ratios, n=4)
+                print(
+                    f"   paired ratio, this tree / {revision}, {label}: median "
+                    f"{statistics.median(ratios):.3f} (quartiles {low:.3f}-{high:.3f}); "
+                    f"median difference {statistics.median(differences):+.1f} us a month"
+                )
 
 
 def rename_package(sources: Path) -> None:
@@ -142,17 +149,19 @@ def rename_package(sources: Path) -> None:
 
 
 def model_runs(package, households: int, years: int | None):
-    """A function of a seed: seconds per month of the monthly steps of one run with `package`."""
+    """A function of a seed: seconds per month of one run with `package`, whole and of its steps."""
     overrides: dict[str, object] = {"run.household_count": households}
     if years is not None:
         overrides["calendar.end_date"] = dt.date(2021 + years, 12, 31)
     scenario = package.load_scenario(None, overrides)
 
-    def run(seed: int) -> float:
-        model = package.PovertyModel(scenario=scenario, rng=seed)
+    def run(seed: int) -> tuple[float, float]:
         started = time.perf_counter()
+        model = package.PovertyModel(scenario=scenario, rng=seed)
+        built = time.perf_counter()
         model.run()
-        return (time.perf_counter() - started) / model.months_elapsed
+        ended = time.perf_counter()
+        return (ended - started) / model.months_elapsed, (ended - built) / model.months_elapsed
 
     return run
 

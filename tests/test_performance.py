@@ -89,7 +89,7 @@ def test_revision_comparison_runs_both_versions_and_reports_their_ratio():
             assert "300 households, 1 simulated year" in result.stdout
             assert "500 households, 1 simulated year" in result.stdout
             lines = [line for line in result.stdout.splitlines() if "paired ratio" in line]
-            assert len(lines) == 2
+            assert len(lines) == 4  # steps and whole run, for each size
             ratio = float(lines[0].split("median ")[1].split()[0])
         else:
             assert "300 households, full calendar" in result.stdout

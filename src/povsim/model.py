@@ -27,6 +27,7 @@ from povsim.population import synthesize
 from povsim.review import measure, review_households
 from povsim.scenario import Scenario, load_scenario
 from povsim.scenario.loading import with_overrides
+from povsim.sfc64 import state_words
 from povsim.shocks import (
     NO_DISASTER,
     advance_market,
@@ -181,6 +182,11 @@ class PovertyModel(mesa.Model):
             name: np.random.Generator(np.random.SFC64(seed))
             for name, seed in zip(STREAMS, stream_seeds, strict=True)
         }
+        # The state views of compiled draws (`sfc64.state_words`, kept by it), made back to
+        # back: made at each stream's first compiled draw, amid a month's work, they cost
+        # several times as much.
+        for stream in self.streams.values():
+            state_words(stream)
         first_standard = decree_07(params)
         self.list_standard = first_standard  # the standard of the lists in force
         self._line_standard: PovertyStandard | None = None  # the standard `_list_line` is for
