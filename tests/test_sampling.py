@@ -11,6 +11,7 @@ from povsim.sampling import (
     chance_indices,
     chance_rows,
     gap_positions,
+    gap_rows,
     thinned_indices,
 )
 from povsim.sfc64 import state_words
@@ -139,3 +140,14 @@ def test_compiled_chance_rows_refuse_a_nan_chance():
     rng = np.random.Generator(np.random.SFC64(1))
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         chance_rows(state_words(rng), 10, float("nan"), ACCEPT_BELOW, WIDTH_PER_UNIT, DENSITY_AT_EDGE)
+
+
+@pytest.mark.parametrize("block", [1, 7, 50])
+def test_compiled_gaps_in_several_blocks_are_gap_positions_draws(block):
+    ours, numpys = (np.random.Generator(np.random.SFC64(block)) for _ in range(2))
+    tables = (ACCEPT_BELOW, WIDTH_PER_UNIT, DENSITY_AT_EDGE)
+    got = gap_rows(state_words(ours), 5_000, 0.05, block, *tables)
+    want = gap_positions(numpys, 5_000, 0.05, block=block)
+    assert want.size > 3 * block  # several blocks were needed
+    np.testing.assert_array_equal(got, want)
+    assert ours.random() == numpys.random()

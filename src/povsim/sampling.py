@@ -123,9 +123,23 @@ def chance_rows(
         return (draws < prob).nonzero()[0]
     if not prob > 0.0:
         raise ValueError("chance_rows needs a chance strictly between 0 and 1")
-    rate = -math.log1p(-prob)
     expected = count * prob
     block = int(expected + GAP_BLOCK_SDS * math.sqrt(expected) + 8)
+    return gap_rows(stream, count, prob, block, accept_below, width_per_unit, density_at_edge)
+
+
+@njit(**COMPILE)
+def gap_rows(
+    stream: np.ndarray,
+    count: int,
+    prob: float,
+    block: int,
+    accept_below: np.ndarray,
+    width_per_unit: np.ndarray,
+    density_at_edge: np.ndarray,
+) -> np.ndarray:
+    """`gap_positions` for an SFC64 stream, compiled: the same draws, in blocks of `block`."""
+    rate = -math.log1p(-prob)
     exponentials = np.empty(block)
     found = np.empty(0, dtype=np.intp)
     last = -1.0
