@@ -186,7 +186,7 @@ def time_vectorised_update(households: int, months: int, seed: int = 1) -> float
         shocks = draw_month_shocks(households, p, model.market, streams, 1.0)
         illness_normals = streams["illness"].standard_normal(shocks.illness.size)
         wage = p.livelihoods.district_wage_vnd_per_worker_month
-        health_cost = apply_month_shocks(state, p, shocks, illness_normals, wage, 1.0, 0.0)[0]
+        health_cost = apply_month_shocks(state, p, shocks, illness_normals, wage, 0.0)[0]
         income = earn(state, p, model.market, (elapsed - 1) % 12 + 1, elapsed, normals)
         price = p.livelihoods.livestock_unit_price_vnd * trend_factor(p, elapsed)
         settle_month(state, p, income, health_cost, shocks.school_withdrawal, price)

@@ -464,9 +464,7 @@ def test_the_months_shocks_drawn_together_are_those_of_the_per_process_functions
     state, streams = together.households, together.streams
     shocks = draw_month_shocks(n, p, together.market, streams, training.job_finding_multiplier)
     normals = streams["illness"].standard_normal(shocks.illness.size)
-    cost, ill, lost, herds = apply_month_shocks(
-        state, p, shocks, normals, wage, training.job_finding_multiplier, training.wage_premium_share
-    )
+    cost, ill, lost, herds = apply_month_shocks(state, p, shocks, normals, wage, training.wage_premium_share)
 
     state, streams = apart.households, apart.streams
     expected_cost, expected_ill = start_illnesses(state, p, streams["illness"], share)

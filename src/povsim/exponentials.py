@@ -12,10 +12,11 @@ precision (float64 recomputation differs in the last bits of the low layers):
 for numpy's tail start r, and rounds once. numpy's bounds of immediate acceptance are not
 floor(ratio x 2^53) (they are one less for about half of the layers), so they are found by
 probing numpy's own sampler around the computed ones. `data/exponential_ziggurat.csv` holds
-the result, so that importing the module costs neither the 254 high-precision steps nor the
-probes. The widths and bounds are checked exactly (`tests/test_exponentials.py`); an edge
-density one bit off numpy's would change a draw only if a wedge test fell within that bit,
-odds of order 1e-16 a test. A self-check at import compares draws with numpy's.
+the result (`write_tables` writes it), so that importing the module costs neither the 254
+high-precision steps nor the probes. The widths and bounds are checked exactly
+(`tests/test_exponentials.py`); an edge density one bit off numpy's would change a draw only
+if a wedge test fell within that bit, odds of order 1e-16 a test. A self-check at import
+compares draws with numpy's.
 """
 
 from __future__ import annotations

@@ -272,7 +272,6 @@ class PovertyModel(mesa.Model):
             shocks,
             self.streams["illness"].standard_normal(shocks.illness.size),
             p.livelihoods.district_wage_vnd_per_worker_month,
-            training.job_finding_multiplier,
             training.wage_premium_share,
         )
         disaster = NO_DISASTER

@@ -187,8 +187,9 @@ def change_jobs(
     """Wage workers lose regular work; jobless members find it (more often if trained)."""
     # Each move's candidates at its bound, thinned to each household's chance by the loop.
     loss = candidates_with_uniforms(rng, state.count, job_loss_table(scenario)[-1])
-    finding = candidates_with_uniforms(rng, state.count, job_finding_bound(scenario, training_multiplier))
-    move_jobs(state, scenario, *loss, *finding, district_wage_vnd, training_multiplier, trained_wage_premium)
+    finding_bound = job_finding_bound(scenario, training_multiplier)
+    finding = candidates_with_uniforms(rng, state.count, finding_bound)
+    move_jobs(state, scenario, *loss, *finding, finding_bound, district_wage_vnd, trained_wage_premium)
 
 
 def move_jobs(
@@ -198,18 +199,22 @@ def move_jobs(
     loss_uniforms: np.ndarray,
     finding_candidates: np.ndarray,
     finding_uniforms: np.ndarray,
+    finding_bound: float,
     district_wage_vnd: float,
-    training_multiplier: float,
     trained_wage_premium: float,
 ) -> None:
-    """The job moves of `change_jobs`, for candidates drawn at the bounds with a uniform each."""
+    """The job moves of `change_jobs`, for candidates drawn at the bounds with a uniform each.
+
+    The job-loss candidates are drawn at `job_loss_table`'s last chance, the job-finding
+    ones at `finding_bound` (`job_finding_bound`), which the thinning must use as well.
+    """
     change_jobs_at(
         loss_candidates,
         loss_uniforms,
         job_loss_table(scenario),
         finding_candidates,
         finding_uniforms,
-        job_finding_bound(scenario, training_multiplier),
+        finding_bound,
         scenario.economy.job_finding_prob_per_month,
         district_wage_vnd,
         trained_wage_premium,
@@ -314,6 +319,7 @@ class MonthShocks:
     migrants_fired: np.ndarray
     herd_disease: np.ndarray
     school_withdrawal: np.ndarray
+    job_finding_bound: float  # the chance the job-finding candidates were drawn at
 
 
 def draw_month_shocks(
@@ -331,26 +337,26 @@ def draw_month_shocks(
     `streams` holds the model's SFC64 streams by name.
     """
     s = scenario.shocks
-    return MonthShocks(
-        *draw_shock_rows(
-            household_count,
-            state_words(streams["illness"]),
-            s.illness_prob_per_month,
-            state_words(streams["work"]),
-            worker_loss_table(scenario)[-1],
-            job_loss_table(scenario)[-1],
-            job_finding_bound(scenario, training_multiplier),
-            state_words(streams["migration"]),
-            s.migrant_job_loss_prob_per_month,
-            state_words(streams["livestock"]),
-            herd_disease_risk(scenario, market),
-            state_words(streams["coping"]),
-            scenario.coping.child_withdrawal_prob_per_short_month,
-            ACCEPT_BELOW,
-            WIDTH_PER_UNIT,
-            DENSITY_AT_EDGE,
-        )
+    finding_bound = job_finding_bound(scenario, training_multiplier)
+    rows = draw_shock_rows(
+        household_count,
+        state_words(streams["illness"]),
+        s.illness_prob_per_month,
+        state_words(streams["work"]),
+        worker_loss_table(scenario)[-1],
+        job_loss_table(scenario)[-1],
+        finding_bound,
+        state_words(streams["migration"]),
+        s.migrant_job_loss_prob_per_month,
+        state_words(streams["livestock"]),
+        herd_disease_risk(scenario, market),
+        state_words(streams["coping"]),
+        scenario.coping.child_withdrawal_prob_per_short_month,
+        ACCEPT_BELOW,
+        WIDTH_PER_UNIT,
+        DENSITY_AT_EDGE,
     )
+    return MonthShocks(*rows, job_finding_bound=finding_bound)
 
 
 def apply_month_shocks(
@@ -359,7 +365,6 @@ def apply_month_shocks(
     shocks: MonthShocks,
     illness_cost_normals: np.ndarray,
     district_wage_vnd: float,
-    training_multiplier: float,
     trained_wage_premium: float,
 ) -> tuple[np.ndarray, int, int, int]:
     """The drawn shocks, in the order of the per-process functions; what they cost and hit.
@@ -387,8 +392,8 @@ def apply_month_shocks(
         shocks.job_loss_uniforms,
         shocks.job_finding,
         shocks.job_finding_uniforms,
+        shocks.job_finding_bound,
         district_wage_vnd,
-        training_multiplier,
         trained_wage_premium,
     )
     depart_and_fire(state, instruments.labour_export.contract_months, shocks.migrants_fired)
