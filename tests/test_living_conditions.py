@@ -103,3 +103,71 @@ def test_the_draws_do_not_depend_on_which_conditions_are_lacking(baseline):
         living_conditions.advance_year(model.households, model.params, line, 12, rng)
         streams.append(rng.random())
     assert streams[0] == streams[1]
+
+
+def numpy_advance_year(state, scenario, income_line_vnd, months_of_income, rng):
+    """The year as numpy expressions and `povsim.sampling`'s generator-level draws."""
+    from povsim.living_conditions import FLOOR_AREA_EXTENSION_SHARE
+    from povsim.sampling import chance_indices, thinned_indices, thinned_rows
+
+    c = scenario.living_conditions
+    comfortable = (
+        state.income_since_review_vnd / months_of_income
+        > scenario.standards.average_living_line_multiple * income_line_vnd
+    )
+    improve = np.where(
+        comfortable, c.improve_prob_per_year, c.improve_prob_per_year * c.low_income_improve_multiplier
+    )
+    bound = c.improve_prob_per_year
+    conditions = state.lacks.shape[1]
+    lacking = state.lacks.reshape(-1)
+    remedied = thinned_rows(rng, lacking.size, bound, lambda hit: improve[hit // conditions])
+    lapsed = chance_indices(rng, lacking.size, c.worsen_prob_per_year)
+    changed = np.concatenate([remedied[lacking[remedied]], lapsed[~lacking[lapsed]]])
+    households, condition = np.divmod(changed, conditions)
+    state.lacks[households, condition] = ~state.lacks[households, condition]
+    upgrade = thinned_indices(rng, improve, bound)
+    upgrade = upgrade[state.house_type[upgrade] < TOP_HOUSE_TYPE]
+    decay = chance_indices(rng, state.count, c.worsen_prob_per_year)
+    upgraded = np.zeros(state.count, bool)
+    upgraded[upgrade] = True
+    decay = decay[(state.house_type[decay] > 0) & ~upgraded[decay]]
+    state.house_type[upgrade] += 1
+    state.house_type[decay] -= 1
+    extend = thinned_indices(rng, improve, bound)
+    extend = extend[state.floor_area_m2[extend] < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size[extend]]
+    state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE
+
+
+@pytest.mark.parametrize(
+    ("improve", "worsen", "seed"),
+    [(None, None, 1), (None, None, 2), (0.3, 0.25, 3), (1.0, 0.0, 4), (0.0, 0.5, 5)],
+)
+def test_compiled_year_is_the_numpy_rule(baseline, improve, worsen, seed):
+    """The compiled pass changes every cell, house and floor area as the numpy rule does, and
+    leaves the stream where the rule leaves it: on the gap path, the dense path (chances above
+    `sampling.DENSE_ABOVE`) and at chances 0 and 1."""
+    overrides = {"run.household_count": 3_000}
+    if improve is not None:
+        overrides["living_conditions.improve_prob_per_year"] = improve
+        overrides["living_conditions.worsen_prob_per_year"] = worsen
+    scenario = with_overrides(baseline, overrides)
+    ours, theirs = (PovertyModel(scenario=scenario, rng=seed) for _ in range(2))
+    for model in (ours, theirs):
+        model.households.income_since_review_vnd[:] = np.random.default_rng(seed).uniform(0, 4e7, 3_000)
+        model.households.floor_area_m2[::7] = 500.0  # roomy houses, which are not extended
+        model.households.house_type[::5] = TOP_HOUSE_TYPE
+        model.households.house_type[1::5] = 0
+    line = np.full(3_000, 1.5e6)
+    streams = (np.random.Generator(np.random.SFC64(seed)) for _ in range(2))
+    rng_ours, rng_theirs = streams
+    before = ours.households.lacks.copy()
+    living_conditions.advance_year(ours.households, ours.params, line, 12, rng_ours)
+    numpy_advance_year(theirs.households, theirs.params, line, 12, rng_theirs)
+    for name in ("lacks", "house_type", "floor_area_m2"):
+        got, want = getattr(ours.households, name), getattr(theirs.households, name)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want, err_msg=name)
+    assert rng_ours.random() == rng_theirs.random()
+    if improve is None:
+        assert (before != ours.households.lacks).any()

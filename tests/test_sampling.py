@@ -12,7 +12,9 @@ from povsim.sampling import (
     chance_rows,
     gap_positions,
     gap_rows,
+    thinned_chance_rows,
     thinned_indices,
+    thinned_rows,
 )
 from povsim.sfc64 import state_words
 
@@ -150,4 +152,21 @@ def test_compiled_gaps_in_several_blocks_are_gap_positions_draws(block):
     want = gap_positions(numpys, 5_000, 0.05, block=block)
     assert want.size > 3 * block  # several blocks were needed
     np.testing.assert_array_equal(got, want)
+    assert ours.random() == numpys.random()
+
+
+@pytest.mark.parametrize(
+    ("count", "bound", "rows_per_prob"),
+    [(4_000, 0.12, 1), (48_000, 0.12, 12), (3_000, 0.3, 3), (500, 1.0, 5), (500, 0.0, 1)],
+)
+def test_compiled_thinned_rows_are_thinned_rows_draws(count, bound, rows_per_prob):
+    """Same rows, and the stream left where `thinned_rows` leaves it, each group of rows sharing a chance."""
+    ours, numpys = (np.random.Generator(np.random.SFC64(count)) for _ in range(2))
+    probs = np.random.default_rng(count).uniform(0.0, bound, count // rows_per_prob)
+    tables = (ACCEPT_BELOW, WIDTH_PER_UNIT, DENSITY_AT_EDGE)
+    for _ in range(3):
+        got = thinned_chance_rows(state_words(ours), count, bound, probs, rows_per_prob, *tables)
+        want = thinned_rows(numpys, count, bound, lambda rows: probs[rows // rows_per_prob])
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
     assert ours.random() == numpys.random()

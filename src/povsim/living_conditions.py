@@ -8,10 +8,14 @@ instruments act on the same state.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
+from povsim.exponentials import ACCEPT_BELOW, DENSITY_AT_EDGE, WIDTH_PER_UNIT
+from povsim.household_loops import COMPILE
 from povsim.households import HouseholdState
-from povsim.sampling import chance_indices, thinned_indices, thinned_rows
+from povsim.sampling import chance_rows, thinned_chance_rows
 from povsim.scenario.schema import Scenario
+from povsim.sfc64 import state_words
 
 TOP_HOUSE_TYPE = 3
 FLOOR_AREA_EXTENSION_SHARE = 0.2
@@ -46,22 +50,73 @@ def advance_year(
     # The multiplier is at most 1, so comfortable households have the highest chance.
     bound = c.improve_prob_per_year
 
-    conditions = state.lacks.shape[1]
-    lacking = state.lacks.reshape(-1)  # cell h * conditions + k is household h's condition k
-    remedied = thinned_rows(rng, lacking.size, bound, lambda hit: improve[hit // conditions])
-    lapsed = chance_indices(rng, lacking.size, c.worsen_prob_per_year)
-    changed = np.concatenate([remedied[lacking[remedied]], lapsed[~lacking[lapsed]]])
-    households, condition = np.divmod(changed, conditions)
-    state.lacks[households, condition] = ~state.lacks[households, condition]
+    change_conditions(
+        state_words(rng),
+        state.lacks,
+        state.house_type,
+        state.floor_area_m2,
+        state.size,
+        improve,
+        bound,
+        c.worsen_prob_per_year,
+        np.float32(1.0 + FLOOR_AREA_EXTENSION_SHARE),
+        ACCEPT_BELOW,
+        WIDTH_PER_UNIT,
+        DENSITY_AT_EDGE,
+    )
 
-    upgrade = thinned_indices(rng, improve, bound)
-    upgrade = upgrade[state.house_type[upgrade] < TOP_HOUSE_TYPE]
-    decay = chance_indices(rng, state.count, c.worsen_prob_per_year)
-    upgraded = np.zeros(state.count, bool)
-    upgraded[upgrade] = True
-    decay = decay[(state.house_type[decay] > 0) & ~upgraded[decay]]
-    state.house_type[upgrade] += 1
-    state.house_type[decay] -= 1
-    extend = thinned_indices(rng, improve, bound)
-    extend = extend[state.floor_area_m2[extend] < ROOMY_FLOOR_AREA_M2_PER_PERSON * state.size[extend]]
-    state.floor_area_m2[extend] *= 1.0 + FLOOR_AREA_EXTENSION_SHARE
+
+@njit(**COMPILE)
+def change_conditions(
+    stream: np.ndarray,
+    lacks: np.ndarray,
+    house_type: np.ndarray,
+    floor_area_m2: np.ndarray,
+    size: np.ndarray,
+    improve: np.ndarray,
+    bound: float,
+    worsen: float,
+    extension_factor: np.float32,
+    accept_below: np.ndarray,
+    width_per_unit: np.ndarray,
+    density_at_edge: np.ndarray,
+) -> None:
+    """Draw and make the year's changes, in one compiled call (`advance_year` says which).
+
+    The draws, from the SFC64 `stream` (`sfc64.state_words`; the exponential ziggurat's
+    tables last), in this order: conditions remedied (cells of `lacks`, thinned by each
+    household's `improve` chance under `bound`), conditions lapsed (cells, chance
+    `worsen`), houses upgraded (thinned), houses decayed, houses extended (thinned). Which
+    changes apply is judged on the state before any of them: a remedied cell must have been
+    lacking and a lapsed one met, an upgraded house below the top type, a decayed house
+    above the lowest and not upgraded, an extended house cramped.
+    """
+    households, conditions = lacks.shape
+    tables = (accept_below, width_per_unit, density_at_edge)
+    remedied = thinned_chance_rows(stream, households * conditions, bound, improve, conditions, *tables)
+    lapsed = chance_rows(stream, households * conditions, worsen, *tables)
+    upgrade = thinned_chance_rows(stream, households, bound, improve, 1, *tables)
+    decay = chance_rows(stream, households, worsen, *tables)
+    extend = thinned_chance_rows(stream, households, bound, improve, 1, *tables)
+
+    cells = lacks.reshape(-1)
+    lapses = 0
+    for cell in lapsed:
+        lapsed[lapses] = cell
+        lapses += not cells[cell]
+    for cell in remedied:
+        cells[cell] = False
+    for cell in lapsed[:lapses]:
+        cells[cell] = True
+
+    upgraded = np.zeros(households, dtype=np.bool_)
+    for row in upgrade:
+        upgraded[row] = house_type[row] < TOP_HOUSE_TYPE
+    for row in decay:
+        if house_type[row] > 0 and not upgraded[row]:
+            house_type[row] -= 1
+    for row in upgrade:
+        house_type[row] += upgraded[row]
+    for row in extend:
+        if floor_area_m2[row] < ROOMY_FLOOR_AREA_M2_PER_PERSON * size[row]:
+            floor_area_m2[row] *= extension_factor

@@ -17,7 +17,7 @@ from scipy.special import bdtr
 
 from povsim.exponentials import fill_exponentials
 from povsim.household_loops import COMPILE, invert_binomials
-from povsim.sfc64 import fill_uniforms, uniforms
+from povsim.sfc64 import fill_uniforms, next_word, uniforms, unit_uniform
 
 NO_ONE = np.empty(0, dtype=np.intp)
 # Above this chance, one uniform per unit is drawn rather than the gaps between hits. Since
@@ -152,6 +152,36 @@ def gap_rows(
         found = np.concatenate((found, positions[:kept]))
         if kept < block:
             return found
+
+
+@njit(**COMPILE)
+def thinned_chance_rows(
+    stream: np.ndarray,
+    count: int,
+    bound: float,
+    probs: np.ndarray,
+    rows_per_prob: int,
+    accept_below: np.ndarray,
+    width_per_unit: np.ndarray,
+    density_at_edge: np.ndarray,
+) -> np.ndarray:
+    """`thinned_rows` for an SFC64 stream, compiled: row r hit with chance probs[r // rows_per_prob].
+
+    The same draws and rows as `thinned_rows(rng, count, bound, lambda r: probs[r //
+    rows_per_prob])`: the candidates at `bound` (`chance_rows`), then one uniform each,
+    used where it is made rather than written out and read back. `rows_per_prob` lets a
+    household's chance serve each of its cells (cell h * k + j of a households x k table).
+    """
+    candidates = chance_rows(stream, count, bound, accept_below, width_per_unit, density_at_edge)
+    kept = 0
+    a, b, c, counter = stream[0], stream[1], stream[2], stream[3]
+    for i in range(candidates.size):
+        word, a, b, c, counter = next_word(a, b, c, counter)
+        row = candidates[i]
+        candidates[kept] = row
+        kept += unit_uniform(word) * bound < probs[row // rows_per_prob]
+    stream[0], stream[1], stream[2], stream[3] = a, b, c, counter
+    return candidates[:kept]
 
 
 def thinned_indices(rng: np.random.Generator, probs: np.ndarray, bound: float) -> np.ndarray:
