@@ -138,6 +138,13 @@ def wait_until(condition, what: str, timeout: float = WAIT):
     pytest.fail(f"timed out waiting for {what} ({last_error})")
 
 
+def month_unchanged_over(driver, seconds: float) -> bool:
+    """Whether the month shown is the same before and after `seconds`."""
+    before = month_shown(driver)
+    time.sleep(seconds)
+    return month_shown(driver) == before
+
+
 def summary_text(driver) -> str:
     return driver.find_element(By.CSS_SELECTOR, ".povsim-summary").text
 
@@ -219,7 +226,9 @@ def test_slider_reset_step_changes_the_plots_in_a_real_browser(server, browser):
     wait_until(lambda: month_shown(browser) >= 15, "play to reach month 15")
     button(browser, "❚❚").click()
     wait_until(lambda: button(browser, "Step").is_enabled(), "the pause")
-    time.sleep(1.5)  # a month under way when pausing still completes
+    # A month under way when pausing still completes (slowly on a loaded machine); then the
+    # month shown stays put.
+    wait_until(lambda: month_unchanged_over(browser, 1.5), "the month shown to stop changing")
     paused = month_shown(browser)
     time.sleep(1.5)
     assert month_shown(browser) == paused
