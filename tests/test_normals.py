@@ -6,19 +6,13 @@ from scipy import stats
 
 from povsim.normals import (
     ACCEPT_BELOW,
-    CHUNK_WORDS,
     DENSITY_AT_EDGE,
     LAYER_AREA,
-    SPARE_WORDS_MIN,
-    SPARE_WORDS_SHARE,
     TAIL_START,
     WIDTH_PER_UNIT,
     fill_normals,
-    normals_from_raw_words,
     standard_normals,
-    stream_normals,
 )
-from povsim.sfc64 import state_words
 
 DRAWS = 2_000_000
 
@@ -101,47 +95,3 @@ def test_filling_resumes_where_the_words_ran_out():
 def test_generators_without_64_random_bits_a_word_are_refused():
     with pytest.raises(TypeError, match="MT19937"):
         standard_normals(np.random.Generator(np.random.MT19937(1)), 10)
-
-
-@pytest.mark.parametrize("count", [0, 1, 63, 64, 1_000, 116_000])
-def test_normals_drawn_from_the_stream_are_those_of_whole_blocks_of_words(count):
-    """The compiled path of SFC64 streams gives the normals of the raw-word blocks, and leaves
-    the stream where they leave it (the last block's spare words dropped)."""
-    ours, blocks = (np.random.Generator(np.random.SFC64(count + 1)) for _ in range(2))
-    for _ in range(3):
-        got = standard_normals(ours, count, np.float32)
-        want = np.empty(count, np.float32)
-        normals_from_raw_words(blocks, want)
-        assert got.tobytes() == want.tobytes()
-    assert ours.random() == blocks.random()
-
-
-@pytest.mark.parametrize(
-    ("spare_share", "spare_min", "chunk_words"), [(0.0, 0, 3), (0.0, 1, 2), (0.01, 2, 7)]
-)
-def test_streamed_normals_follow_the_blocks_when_blocks_and_chunks_run_out_mid_draw(
-    spare_share, spare_min, chunk_words
-):
-    """With blocks of no spare words and chunks of two or three words, draws run out of both
-    all the time (a tail draw takes 3 words or more, and then the buffer must grow)."""
-    ours, blocks = (np.random.Generator(np.random.SFC64(17)) for _ in range(2))
-    got, want = np.empty(40_000), np.empty(40_000)
-    tables = (WIDTH_PER_UNIT, ACCEPT_BELOW, DENSITY_AT_EDGE, TAIL_START)
-    stream_normals(state_words(ours), got, spare_share, spare_min, chunk_words, *tables)
-    normals_from_raw_words(blocks, want, spare_share, spare_min)
-    assert (np.abs(want) > TAIL_START).any()  # the tail, whose draws take several words, was reached
-    assert got.tobytes() == want.tobytes()
-    assert ours.random() == blocks.random()
-
-
-def test_the_streamed_normals_use_the_default_blocks_and_chunks():
-    ours, blocks = (np.random.Generator(np.random.SFC64(2)) for _ in range(2))
-    got, want = np.empty(5_000), np.empty(5_000)
-    tables = (WIDTH_PER_UNIT, ACCEPT_BELOW, DENSITY_AT_EDGE, TAIL_START)
-    stream_normals(state_words(ours), got, SPARE_WORDS_SHARE, SPARE_WORDS_MIN, CHUNK_WORDS, *tables)
-    normals_from_raw_words(blocks, want)
-    assert (
-        got.tobytes()
-        == want.tobytes()
-        == standard_normals(np.random.Generator(np.random.SFC64(2)), 5_000).tobytes()
-    )

@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numba import njit
 
-from povsim.sfc64 import fill_words, next_word, state_words
+from povsim.sfc64 import raw_words
 
 # Tail start and layer area of the 256-layer normal ziggurat (Marsaglia and Tsang 2000).
 TAIL_START = 3.6541528853610088
@@ -52,8 +52,7 @@ def ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     edges[LAYERS] = 0.0
     scale = float(2**MANTISSA_BITS)
     width_per_unit = edges[:LAYERS] / scale
-    # Signed: the 52-bit draws compare and convert to float faster as int64 than as uint64.
-    accept_below = np.floor(edges[1:] / edges[:LAYERS] * scale).astype(np.int64)
+    accept_below = np.floor(edges[1:] / edges[:LAYERS] * scale).astype(np.uint64)
     density_at_edge = np.exp(-0.5 * edges * edges)
     return width_per_unit, accept_below, density_at_edge
 
@@ -92,12 +91,12 @@ def fill_normals(
             return i, attempt
         word = words[w]
         w += 1
-        layer = np.intp(word & np.uint64(0xFF))
-        negative = (word >> np.uint64(8)) & np.uint64(1)
-        draw = np.int64((word >> np.uint64(9)) & np.uint64(0x000FFFFFFFFFFFFF))
+        layer = word & np.uint64(0xFF)
+        sign = np.float64((word >> np.uint64(8)) & np.uint64(1))
+        draw = (word >> np.uint64(9)) & np.uint64(0x000FFFFFFFFFFFFF)
         x = draw * width_per_unit[layer]
         if draw < accept_below[layer]:
-            out[i] = -x if negative else x
+            out[i] = x - 2.0 * sign * x
             i += 1
             continue
         if layer == 0:
@@ -121,7 +120,7 @@ def fill_normals(
             w += 1
             if height >= math.exp(-0.5 * x * x):
                 continue
-        out[i] = -x if negative else x
+        out[i] = x - 2.0 * sign * x
         i += 1
     return i, w
 
@@ -138,91 +137,15 @@ def standard_normals(rng: np.random.Generator, shape: int | tuple[int, ...], dty
             f"(SFC64, PCG64, PCG64DXSM, Philox), not {type(rng.bit_generator).__name__}"
         )
     out = np.empty(shape, dtype=dtype)
-    if isinstance(rng.bit_generator, np.random.SFC64):
-        stream_normals(
-            state_words(rng),
-            out.reshape(-1),
-            SPARE_WORDS_SHARE,
-            SPARE_WORDS_MIN,
-            CHUNK_WORDS,
-            WIDTH_PER_UNIT,
-            ACCEPT_BELOW,
-            DENSITY_AT_EDGE,
-            TAIL_START,
-        )
-    else:
-        normals_from_raw_words(rng, out.reshape(-1))
-    return out
-
-
-def normals_from_raw_words(
-    rng: np.random.Generator,
-    out: np.ndarray,
-    spare_share: float = SPARE_WORDS_SHARE,
-    spare_min: int = SPARE_WORDS_MIN,
-) -> None:
-    """Fill `out` with normals from blocks of `random_raw` words.
-
-    A block holds a word for each normal still missing and a few spare (`spare_share` of
-    them, at least `spare_min`); a draw the block cannot finish
-    continues on the next block's words, and the last block's unused words are dropped.
-    So which words are used, and how many drawn, depend only on the stream.
-    """
+    flat = out.reshape(-1)
     filled = 0
     words = np.empty(0, np.uint64)
-    while filled < out.size:
-        missing = out.size - filled
-        fresh = rng.bit_generator.random_raw(missing + max(int(missing * spare_share), spare_min))
+    while filled < flat.size:
+        missing = flat.size - filled
+        fresh = raw_words(rng, missing + max(int(missing * SPARE_WORDS_SHARE), SPARE_WORDS_MIN))
         words = np.concatenate([words, fresh]) if words.size else fresh
         filled, used = fill_normals(
-            words, out, filled, WIDTH_PER_UNIT, ACCEPT_BELOW, DENSITY_AT_EDGE, TAIL_START
+            words, flat, filled, WIDTH_PER_UNIT, ACCEPT_BELOW, DENSITY_AT_EDGE, TAIL_START
         )
         words = words[used:]
-
-
-# Words generated at a time by `stream_normals`: a buffer that stays in the first-level cache.
-CHUNK_WORDS = 512
-
-
-@njit(cache=True, error_model="numpy")
-def stream_normals(
-    stream: np.ndarray,
-    out: np.ndarray,
-    spare_share: float,
-    spare_min: int,
-    chunk_words: int,
-    width_per_unit: np.ndarray,
-    accept_below: np.ndarray,
-    density_at_edge: np.ndarray,
-    tail_start: float,
-) -> None:
-    """`normals_from_raw_words` for an SFC64 stream (`sfc64.state_words`), compiled.
-
-    The same blocks and the same normals, but the words are generated a small chunk at a
-    time (`chunk_words`) into a buffer that stays in cache, rather than a whole block written to memory and
-    read back; the unused rest of the last block is generated and dropped.
-    """
-    buffer = np.empty(chunk_words, dtype=np.uint64)
-    pending = 0  # words at the front of the buffer that a draw began with but could not finish
-    filled = 0
-    drawn = 0  # words taken from the stream so far
-    block_end = 0  # words in the blocks begun so far
-    while filled < out.size:
-        if drawn == block_end:
-            missing = out.size - filled
-            block_end += missing + max(int(missing * spare_share), spare_min)
-        if pending == buffer.size:  # one draw's rejections filled the buffer (vanishingly rare)
-            buffer = np.concatenate((buffer, np.empty(buffer.size, dtype=np.uint64)))
-        take = min(buffer.size - pending, block_end - drawn)
-        fill_words(stream, buffer[pending : pending + take])
-        drawn += take
-        filled, used = fill_normals(
-            buffer[: pending + take], out, filled, width_per_unit, accept_below, density_at_edge, tail_start
-        )
-        pending += take - used
-        for k in range(pending):
-            buffer[k] = buffer[used + k]
-    a, b, c, counter = stream[0], stream[1], stream[2], stream[3]
-    for _ in range(block_end - drawn):
-        _, a, b, c, counter = next_word(a, b, c, counter)
-    stream[0], stream[1], stream[2], stream[3] = a, b, c, counter
+    return out
