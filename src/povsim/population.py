@@ -257,19 +257,30 @@ def pick_top_gumbel_keys(
     keys = np.empty(columns)
     a, b, c, counter = stream[0], stream[1], stream[2], stream[3]
     for i in range(rows):
+        # The keys decide only when some but not all applicable columns are to be chosen;
+        # otherwise their words are drawn (the stream must not depend on state) but not used.
+        applicable_count = 0
+        for j in range(columns):
+            applicable_count += applicable[i, j]
+        ranked = 0 < still_needed[i] < applicable_count
         for j in range(columns):
             while True:
                 word, a, b, c, counter = next_word(a, b, c, counter)
                 u = 1.0 - unit_uniform(word)
                 if u < 1.0:
                     break
-            gumbel = 0.0 - 1.0 * math.log(-math.log(u))
-            keys[j] = log_weights[j] + gumbel if applicable[i, j] else -np.inf
+            keys[j] = -np.inf
+            if ranked and applicable[i, j]:
+                keys[j] = log_weights[j] + (0.0 - 1.0 * math.log(-math.log(u)))
         for j in range(columns):
-            above = 0
-            for m in range(columns):
-                above += (keys[m] > keys[j]) | ((keys[m] == keys[j]) & (m < j))
-            chosen[i, j] = applicable[i, j] & (above < still_needed[i])
+            chosen[i, j] = applicable[i, j] & (still_needed[i] > 0) & (not ranked)
+        # The highest keys one at a time (few are needed), the lowest column first among equals.
+        for _ in range(still_needed[i] if ranked else 0):
+            best = -1
+            for j in range(columns):
+                if applicable[i, j] and not chosen[i, j] and (best < 0 or keys[j] > keys[best]):
+                    best = j
+            chosen[i, best] = True
     stream[0], stream[1], stream[2], stream[3] = a, b, c, counter
 
 
