@@ -144,6 +144,28 @@ def test_deprivation_matrix_counts_by_standard(baseline):
     assert decree_351(baseline).deprivations(state).sum() == 3
 
 
+@pytest.mark.parametrize("decree", [decree_07, decree_351])
+def test_the_compiled_deprivation_matrix_is_each_indicators_rule(baseline, decree):
+    """Every column of `deprivations` equals `indicator_deprived`, on households of every
+    composition (the thresholds met exactly included) and random conditions."""
+    rng = np.random.default_rng(7)
+    n = 5_000
+    state = HouseholdState.empty(n)
+    for group in ("n_under6", "n_6_15", "n_16_59", "n_60plus"):
+        getattr(state, group)[:] = rng.integers(0, 4, n)
+    state.n_60plus[state.size == 0] = 1
+    state.jobless[:] = rng.integers(0, 3, n)
+    state.house_type[:] = rng.integers(0, 4, n)
+    # Whole and half square metres per person, so that some sit exactly on the threshold.
+    state.floor_area_m2[:] = (rng.integers(8, 40, n) * 0.5 * state.size).astype(np.float32)
+    state.lacks[:] = rng.random(state.lacks.shape) < 0.4
+    standard = decree(baseline)
+    expected = np.column_stack([indicator_deprived(name, state, standard) for name in standard.indicators])
+    assert expected.any(axis=0).all()  # each column varies
+    assert not expected.all(axis=0).any()
+    np.testing.assert_array_equal(standard.deprivations(state), expected)
+
+
 @pytest.mark.parametrize(
     ("switch", "review", "decree"),
     [

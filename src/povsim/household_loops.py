@@ -769,3 +769,62 @@ def total_households(
         short += short_this_month[i]
         abroad += abroad_months_left[i] > 0
     return income, below, ill, savings, informal, formal, short, abroad
+
+
+# How `score_deprivations` scores an indicator (see `standards.indicator_deprived`).
+RULE_LACKS, RULE_LACKS_WITH_CHILD, RULE_LACKS_WITH_ADULT, RULE_LACKS_WITH_PUPIL = 0, 1, 2, 3
+RULE_DEPENDENTS, RULE_EMPLOYMENT, RULE_HOUSING, RULE_FLOOR_AREA = 4, 5, 6, 7
+
+
+@njit(**COMPILE)
+def score_deprivations(
+    rules: np.ndarray,
+    lacks_columns: np.ndarray,
+    lacks: np.ndarray,
+    n_under6: np.ndarray,
+    n_6_15: np.ndarray,
+    n_16_59: np.ndarray,
+    n_60plus: np.ndarray,
+    jobless: np.ndarray,
+    house_type: np.ndarray,
+    floor_area_m2: np.ndarray,
+    dependents_max_share: float,
+    floor_area_min_m2_per_person: float,
+    durable_enough_house_type: int,
+    out: np.ndarray,
+) -> None:
+    """Each household's deprivation in each indicator (column j by `rules[j]`), in one call.
+
+    A `RULE_LACKS*` indicator reads column `lacks_columns[j]` of `lacks`, the others the
+    members, jobs and house. The numbers are compared as the numpy rules compare them
+    (counts against float64 products, float32 floor areas widened).
+    """
+    households = out.shape[0]
+    for j in range(rules.size):
+        rule, column = rules[j], lacks_columns[j]
+        if rule == RULE_LACKS:
+            for i in range(households):
+                out[i, j] = lacks[i, column]
+        elif rule == RULE_LACKS_WITH_CHILD:
+            for i in range(households):
+                out[i, j] = lacks[i, column] & (n_under6[i] + n_6_15[i] > 0)
+        elif rule == RULE_LACKS_WITH_ADULT:
+            for i in range(households):
+                out[i, j] = lacks[i, column] & (n_16_59[i] > 0)
+        elif rule == RULE_LACKS_WITH_PUPIL:
+            for i in range(households):
+                out[i, j] = lacks[i, column] & (n_6_15[i] > 0)
+        elif rule == RULE_DEPENDENTS:
+            for i in range(households):
+                dependents = n_under6[i] + n_6_15[i] + n_60plus[i]
+                out[i, j] = dependents > dependents_max_share * (dependents + n_16_59[i])
+        elif rule == RULE_EMPLOYMENT:
+            for i in range(households):
+                out[i, j] = jobless[i] > 0
+        elif rule == RULE_HOUSING:
+            for i in range(households):
+                out[i, j] = house_type[i] < durable_enough_house_type
+        else:
+            for i in range(households):
+                size = n_under6[i] + n_6_15[i] + n_16_59[i] + n_60plus[i]
+                out[i, j] = floor_area_m2[i] < floor_area_min_m2_per_person * size

@@ -17,12 +17,24 @@ unverified numeric thresholds (floor area, dependent share) are scenario paramet
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
-from povsim.household_loops import classify_households
+from povsim.household_loops import (
+    RULE_DEPENDENTS,
+    RULE_EMPLOYMENT,
+    RULE_FLOOR_AREA,
+    RULE_HOUSING,
+    RULE_LACKS,
+    RULE_LACKS_WITH_ADULT,
+    RULE_LACKS_WITH_CHILD,
+    RULE_LACKS_WITH_PUPIL,
+    classify_households,
+    score_deprivations,
+)
 from povsim.households import HouseholdState
 from povsim.scenario.schema import Scenario
 
@@ -188,8 +200,30 @@ class PovertyStandard:
         return np.where(urban, self.urban_line_vnd_per_person_month, self.rural_line_vnd_per_person_month)
 
     def deprivations(self, state: HouseholdState) -> np.ndarray:
-        """A (households x indicators) boolean matrix of deprivations under this standard."""
-        return np.column_stack([indicator_deprived(name, state, self) for name in self.indicators])
+        """A (households x indicators) boolean matrix of deprivations under this standard.
+
+        Column j is `indicator_deprived(self.indicators[j], ...)`, scored in one compiled
+        pass over the households rather than a dozen numpy expressions.
+        """
+        rules, lacks_columns = scoring_rules(self.indicators)
+        deprived = np.empty((state.count, len(self.indicators)), dtype=bool)
+        score_deprivations(
+            rules,
+            lacks_columns,
+            state.lacks,
+            state.n_under6,
+            state.n_6_15,
+            state.n_16_59,
+            state.n_60plus,
+            state.jobless,
+            state.house_type,
+            state.floor_area_m2,
+            self.dependents_max_share,
+            self.floor_area_min_m2_per_person,
+            DURABLE_ENOUGH_HOUSE_TYPE,
+            deprived,
+        )
+        return deprived
 
     def applicability(self, state: HouseholdState) -> np.ndarray:
         """A (households x indicators) boolean matrix: which indicators can apply to whom."""
@@ -259,6 +293,31 @@ def indicator_applicable(name: str, state: HouseholdState) -> np.ndarray | bool:
     if needed is None:
         return True
     return sum(getattr(state, members) for members in needed) > 0
+
+
+# The indicators `score_deprivations` scores by a rule of their own; the rest read their
+# condition's column of `HouseholdState.lacks` as it is.
+SCORING_RULES = {
+    "nutrition": RULE_LACKS_WITH_CHILD,
+    "adult_education": RULE_LACKS_WITH_ADULT,
+    "child_school_attendance": RULE_LACKS_WITH_PUPIL,
+    "dependents": RULE_DEPENDENTS,
+    "employment": RULE_EMPLOYMENT,
+    "housing_quality": RULE_HOUSING,
+    "floor_area": RULE_FLOOR_AREA,
+}
+
+
+@functools.cache
+def scoring_rules(indicators: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Each indicator's rule for `score_deprivations`, and its column of `lacks` (-1: none)."""
+    rules = [SCORING_RULES.get(name, RULE_LACKS) for name in indicators]
+    reads_lacks = (RULE_LACKS, RULE_LACKS_WITH_CHILD, RULE_LACKS_WITH_ADULT, RULE_LACKS_WITH_PUPIL)
+    columns = [
+        HouseholdState.condition(name) if rule in reads_lacks else -1
+        for name, rule in zip(indicators, rules, strict=True)
+    ]
+    return np.array(rules, dtype=np.int64), np.array(columns, dtype=np.int64)
 
 
 def indicator_deprived(name: str, state: HouseholdState, standard: PovertyStandard) -> np.ndarray:

@@ -48,7 +48,9 @@ class Ledger:
         shape = (len(INSTRUMENT_IDS), len(self.years))
         self.vnd = np.zeros(shape)
         self.units = np.zeros(shape, dtype=np.int64)
-        self.household_vnd = np.zeros((household_count, len(INSTRUMENT_IDS)))
+        # Households x instruments, stored instrument by instrument: an instrument's column,
+        # which `pay` adds to and instruments read, is contiguous.
+        self.household_vnd = np.zeros((len(INSTRUMENT_IDS), household_count)).T
         self._payments: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def remaining_vnd(self, instrument: str, year: int) -> float:
