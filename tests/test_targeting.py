@@ -14,7 +14,14 @@ import pytest
 from povsim.households import NO_YEAR
 from povsim.policies.credit import add_loans
 from povsim.policies.ledger import Ledger
-from povsim.policies.targeting import GROUP_BITS, applying_rows, funding_order
+from povsim.policies.targeting import (
+    BUCKET_SORT_UP_TO,
+    CROWDED_BUCKET,
+    GROUP_BITS,
+    applying_rows,
+    bucket_order,
+    funding_order,
+)
 from povsim.sfc64 import state_words
 from povsim.standards import Status
 
@@ -108,12 +115,43 @@ def test_compiled_selection_is_the_numpy_rule(groups):
 
 def test_funding_order_keeps_row_order_for_tied_draws_within_a_list():
     rng = np.random.default_rng(5)
-    for size in (300, 3_000):  # lexsort itself, and the two sorts with the fallback for ties
+    # lexsort itself, the bucket sort, and the two sorts with the fallback for ties
+    for size in (300, 3_000, BUCKET_SORT_UP_TO + 1):
         status = rng.integers(0, 4, size).astype(np.int8)
         draws = np.round(rng.random(size), 2) * 0.5  # many ties among a hundred values
         np.testing.assert_array_equal(funding_order(status, draws), np.lexsort((draws, status)))
         untied = rng.random(size)
         np.testing.assert_array_equal(funding_order(status, untied), np.lexsort((untied, status)))
+
+
+@pytest.mark.parametrize(
+    ("size", "codes", "distinct_draws"),
+    [
+        (1_000, (0, 1, 2, 3), None),
+        (50_000, (0, 1, 2, 3), None),
+        (4_000, (-1, 0, 3), None),
+        (20_000, (2,), 600),
+    ],
+)
+def test_bucket_order_is_lexsorts_order(size, codes, distinct_draws):
+    """The bucket sort gives lexsort's order: any status codes (NO_STATUS too), and ties among a
+    few hundred distinct draws (dozens a bucket) kept in position order."""
+    rng = np.random.default_rng(size)
+    status = rng.choice(np.array(codes, dtype=np.int8), size)
+    draws = rng.random(size) * 0.7
+    if distinct_draws:
+        draws = rng.integers(0, distinct_draws, size) / distinct_draws
+    order = bucket_order(status, draws, size)
+    np.testing.assert_array_equal(order, np.lexsort((draws, status)))
+    np.testing.assert_array_equal(funding_order(status, draws), np.lexsort((draws, status)))
+
+
+def test_a_crowded_bucket_sends_the_funding_order_to_lexsort():
+    status = np.zeros(5_000, np.int8)
+    draws = np.full(5_000, 0.25)
+    draws[::7] = 0.5
+    assert bucket_order(status, draws, CROWDED_BUCKET).size == 0
+    np.testing.assert_array_equal(funding_order(status, draws), np.lexsort((draws, status)))
 
 
 @pytest.mark.parametrize("take_up", [0.0, 1.0])

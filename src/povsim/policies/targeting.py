@@ -24,6 +24,13 @@ from povsim.standards import Status
 FIRST_PROGRAM_YEAR = 2022
 # Fewer applicants than this are ordered by one `np.lexsort` call (see `funding_order`).
 LEXSORT_BELOW = 1_000
+# From `LEXSORT_BELOW` up to this many applicants, `funding_order` sorts by buckets (with
+# about `POSITIONS_PER_BUCKET` a bucket); beyond, its scattered writes miss the cache, and
+# two numpy sorts are faster (benchmarks/README.md, eighth pass).
+BUCKET_SORT_UP_TO = 300_000
+POSITIONS_PER_BUCKET = 8
+# More positions than this in one bucket of `bucket_order` (equal draws) send the sort to lexsort.
+CROWDED_BUCKET = 64
 POOR, NEAR_POOR, AVERAGE = int(Status.POOR), int(Status.NEAR_POOR), int(Status.AVERAGE)
 
 
@@ -227,18 +234,70 @@ def selected_rows(
 
 
 def funding_order(status: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Positions by status, then by draw: exactly `np.lexsort((draws, status))`, about 3x faster.
+    """Positions by status, then by draw, then by position: exactly `np.lexsort((draws, status))`.
 
-    An unstable sort of the draws followed by a stable (radix) sort of the small status
-    codes gives lexsort's order whenever no two draws are equal; ties, practically never
-    seen among 53-bit uniforms, fall back to lexsort, which orders them by position. (Numba's
-    own sorts, in the compiled selection, were measured 2-3x slower than these at a million
-    households.) Below `LEXSORT_BELOW` applicants lexsort's single call costs less.
+    Below `LEXSORT_BELOW` applicants lexsort's single call costs least. Up to
+    `BUCKET_SORT_UP_TO`, a compiled bucket sort (`bucket_order`) takes 0.45-0.7 of the time
+    of the sorts below; inputs it would sort slowly (many equal draws crowding a bucket) go
+    to lexsort. Beyond, an unstable sort of the draws followed by a stable (radix) sort of
+    the small status codes gives lexsort's order whenever no two draws are equal; ties,
+    practically never seen among 53-bit uniforms, fall back to lexsort. (Numba's own sorts
+    were measured 2-3x slower than these at a million households.)
     """
     if draws.size < LEXSORT_BELOW:
         return np.lexsort((draws, status))
+    if draws.size <= BUCKET_SORT_UP_TO:
+        order = bucket_order(status, draws, CROWDED_BUCKET)
+        return order if order.size == draws.size else np.lexsort((draws, status))
     by_draw = draws.argsort()
     sorted_draws = draws[by_draw]
     if (sorted_draws[1:] == sorted_draws[:-1]).any():
         return np.lexsort((draws, status))
     return by_draw[status[by_draw].argsort(kind="stable")]
+
+
+@njit(**COMPILE)
+def bucket_order(status: np.ndarray, draws: np.ndarray, crowded: int) -> np.ndarray:
+    """`np.lexsort((draws, status))` for non-negative finite draws, by buckets; empty if crowded.
+
+    Each status code gets a bucket for every `POSITIONS_PER_BUCKET` positions, spread evenly
+    over [0, largest draw]; a position goes to its status's bucket of its draw (a
+    non-decreasing map, so buckets keep the draws' order), then each bucket is sorted by
+    insertion, which keeps equal draws in position order. Uniform draws leave a few
+    positions a bucket.
+    Returns an empty array if a bucket would hold more than `crowded` positions.
+    """
+    size = draws.size
+    lowest, highest, largest = status[0], status[0], 0.0
+    for k in range(size):
+        lowest, highest = min(lowest, status[k]), max(highest, status[k])
+        largest = max(largest, draws[k])
+    per_status = max(size // POSITIONS_PER_BUCKET, 1)
+    scale = per_status / largest if largest > 0.0 else 0.0
+    bucket = np.empty(size, dtype=np.int64)
+    starts = np.zeros((np.int64(highest) - lowest + 1) * per_status + 1, dtype=np.int64)
+    for k in range(size):
+        b = (np.int64(status[k]) - lowest) * per_status + min(np.int64(draws[k] * scale), per_status - 1)
+        bucket[k] = b
+        starts[b + 1] += 1
+    for b in range(starts.size - 1):
+        if starts[b + 1] > crowded:
+            return np.empty(0, dtype=np.intp)
+        starts[b + 1] += starts[b]
+    order = np.empty(size, dtype=np.intp)
+    for k in range(size):  # in position order, so each bucket starts in position order
+        b = bucket[k]
+        order[starts[b]] = k
+        starts[b] += 1
+    begin = 0
+    for b in range(starts.size - 1):
+        end = starts[b]  # after the placing pass, each bucket's start is its end
+        for k in range(begin + 1, end):
+            moving, draw = order[k], draws[order[k]]
+            m = k - 1
+            while m >= begin and draws[order[m]] > draw:
+                order[m + 1] = order[m]
+                m -= 1
+            order[m + 1] = moving
+        begin = end
+    return order
