@@ -151,6 +151,7 @@ def test_a_crowded_bucket_sends_the_funding_order_to_lexsort():
     draws = np.full(5_000, 0.25)
     draws[::7] = 0.5
     assert bucket_order(status, draws, CROWDED_BUCKET).size == 0
+    assert bucket_order(np.empty(0, np.int8), np.empty(0), CROWDED_BUCKET).size == 0  # no one to order
     np.testing.assert_array_equal(funding_order(status, draws), np.lexsort((draws, status)))
 
 

@@ -37,7 +37,8 @@ def advance_year(
     same way. Income is judged on the year's mean income per person (the months since the
     last review). Only the cells hit are drawn (`povsim.sampling`), in a number that depends
     on the configured chances and the household count, never on which conditions are
-    lacking or on incomes.
+    lacking or on incomes. `rng` must be over numpy's SFC64 (as the model's streams are):
+    the draws are made by compiled code on its state (`povsim.sfc64`).
     """
     c = scenario.living_conditions
     mean_income = state.income_since_review_vnd / months_of_income

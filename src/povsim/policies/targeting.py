@@ -268,6 +268,8 @@ def bucket_order(status: np.ndarray, draws: np.ndarray, crowded: int) -> np.ndar
     Returns an empty array if a bucket would hold more than `crowded` positions.
     """
     size = draws.size
+    if size == 0:
+        return np.empty(0, dtype=np.intp)
     lowest, highest, largest = status[0], status[0], 0.0
     for k in range(size):
         lowest, highest = min(lowest, status[k]), max(highest, status[k])
