@@ -101,10 +101,10 @@ def change_conditions(
     extend = thinned_chance_rows(stream, households, bound, improve, 1, *tables)
 
     cells = lacks.reshape(-1)
-    lapses = 0
-    for cell in lapsed:
-        lapsed[lapses] = cell
-        lapses += not cells[cell]
+    lapses = 0  # lapsed cells that were met, gathered at the front of `lapsed`
+    for k in range(lapsed.size):
+        lapsed[lapses] = lapsed[k]
+        lapses += not cells[lapsed[k]]
     for cell in remedied:
         cells[cell] = False
     for cell in lapsed[:lapses]:

@@ -239,16 +239,24 @@ def funding_order(status: np.ndarray, draws: np.ndarray) -> np.ndarray:
     Below `LEXSORT_BELOW` applicants lexsort's single call costs least. Up to
     `BUCKET_SORT_UP_TO`, a compiled bucket sort (`bucket_order`) takes 0.45-0.7 of the time
     of the sorts below; inputs it would sort slowly (many equal draws crowding a bucket) go
-    to lexsort. Beyond, an unstable sort of the draws followed by a stable (radix) sort of
-    the small status codes gives lexsort's order whenever no two draws are equal; ties,
-    practically never seen among 53-bit uniforms, fall back to lexsort. (Numba's own sorts
-    were measured 2-3x slower than these at a million households.)
+    to lexsort. Beyond, `two_sort_order`: an unstable sort of the draws followed by a stable
+    (radix) sort of the small status codes (ties, practically never seen among 53-bit
+    uniforms, fall back to lexsort). Numba's own sorts were measured 2-3x slower than these
+    at a million households.
     """
     if draws.size < LEXSORT_BELOW:
         return np.lexsort((draws, status))
     if draws.size <= BUCKET_SORT_UP_TO:
         order = bucket_order(status, draws, CROWDED_BUCKET)
         return order if order.size == draws.size else np.lexsort((draws, status))
+    return two_sort_order(status, draws)
+
+
+def two_sort_order(status: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """`np.lexsort((draws, status))` by an unstable sort of the draws, then a stable one of the statuses.
+
+    The two give lexsort's order whenever no two draws are equal; ties fall back to lexsort.
+    """
     by_draw = draws.argsort()
     sorted_draws = draws[by_draw]
     if (sorted_draws[1:] == sorted_draws[:-1]).any():
