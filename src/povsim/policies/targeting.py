@@ -239,10 +239,10 @@ def funding_order(status: np.ndarray, draws: np.ndarray) -> np.ndarray:
     Below `LEXSORT_BELOW` applicants lexsort's single call costs least. Up to
     `BUCKET_SORT_UP_TO`, a compiled bucket sort (`bucket_order`) takes 0.45-0.8 of the time
     of the sorts below (`benchmarks/bench_kernels.py`); inputs it would sort slowly (many
-    equal draws crowding a bucket) go to lexsort. Beyond, `two_sort_order`: an unstable sort of the draws followed by a stable
-    (radix) sort of the small status codes (ties, practically never seen among 53-bit
-    uniforms, fall back to lexsort). Numba's own sorts were measured 2-3x slower than these
-    at a million households.
+    equal draws crowding a bucket) go to lexsort. Beyond, `two_sort_order`: an unstable sort
+    of the draws followed by a stable (radix) sort of the small status codes (ties,
+    practically never seen among 53-bit uniforms, fall back to lexsort). Numba's own sorts
+    were measured 2-3x slower than these at a million households.
     """
     if draws.size < LEXSORT_BELOW:
         return np.lexsort((draws, status))
