@@ -16,9 +16,9 @@ Prints, on one core:
 3. time per household-month at 10,000, 100,000 and 1,000,000 households (synthesis
    excluded), over the full calendar (January 2022 to the end-2030 review, the runs the
    model is for) and over its first year alone, and their spread. The first year is not a
-   typical year: at small sizes it pays one-off costs (the first writes to the ledger's
-   per-household columns and other fresh memory), and at large sizes it is cheaper than
-   later years, when more households hold loans, cards and migrants;
+   typical year: at 100,000 households and more it costs less per household-month than the
+   full calendar, while at 10,000 the two cost about the same (benchmarks/README.md, ninth
+   pass);
 4. peak memory per household (Python-tracked allocations, numpy included) at the same sizes,
    synthesis and the full calendar.
 
