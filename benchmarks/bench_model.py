@@ -218,6 +218,25 @@ def time_per_household_month(households: int, seed: int = 1, first_year_only: bo
     return (time.perf_counter() - started) / (households * model.months_elapsed)
 
 
+def print_scaling(sizes: tuple[int, ...], repeats: int) -> None:
+    """Section 3: median time per household-month at each size, full calendar and first year."""
+    windows = {"full calendar": False, "first year": True}
+    times = {window: {n: [] for n in sizes} for window in windows}
+    # Sizes alternated round by round, so a slow spell of the machine falls on all of them.
+    for seed in range(1, repeats + 1):
+        for n in sizes:
+            for window, first_year_only in windows.items():
+                times[window][n].append(time_per_household_month(n, seed, first_year_only))
+    medians = {w: {n: statistics.median(t) for n, t in by_size.items()} for w, by_size in times.items()}
+    print(f"3. time per household-month, synthesis excluded (median of {repeats}, sizes alternated)")
+    print(f"   {'':22s}{'full calendar':>14s}{'first year':>14s}")
+    for n in sizes:
+        row = "".join(f"{medians[w][n] * 1e9:11.1f} ns" for w in windows)
+        print(f"   {n:>9,} households:{row}")
+    spread = "".join(f"{max(m.values()) / min(m.values()):14.2f}" for m in medians.values())
+    print(f"   largest / smallest:  {spread}")
+
+
 def peak_bytes_per_household(households: int) -> float:
     """Peak traced allocation of building a model and running its full calendar, per household."""
     scenario = load_scenario(None, {"run.household_count": households})
@@ -282,21 +301,7 @@ def main() -> None:
     print(f"   povsim vectorised ({vectorised_months} months):      {same_rate / 1e6:.2f} million/s")
     print(f"   ratio, like for like: {same_rate / slow_rate:,.0f}x")
     print(f"   ratio, full run's monthly steps to the per-agent update: {fast_steps / slow_rate:,.0f}x")
-    # Sizes alternated round by round, so a slow spell of the machine falls on all of them.
-    windows = {"full calendar": False, "first year": True}
-    per_month = {window: {n: [] for n in sizes} for window in windows}
-    for seed in range(1, args.repeats + 1):
-        for n in sizes:
-            for window, first_year_only in windows.items():
-                per_month[window][n].append(time_per_household_month(n, seed, first_year_only))
-    medians = {w: {n: statistics.median(t) for n, t in by_size.items()} for w, by_size in per_month.items()}
-    print(f"3. time per household-month, synthesis excluded (median of {args.repeats}, sizes alternated)")
-    print(f"   {'':22s}{'full calendar':>14s}{'first year':>14s}")
-    for n in sizes:
-        row = "".join(f"{medians[w][n] * 1e9:11.1f} ns" for w in windows)
-        print(f"   {n:>9,} households:{row}")
-    spread = "".join(f"{max(m.values()) / min(m.values()):14.2f}" for m in medians.values())
-    print(f"   largest / smallest:  {spread}")
+    print_scaling(sizes, args.repeats)
     print("4. peak traced memory per household (synthesis and the full calendar)")
     for n in sizes:
         print(f"   {n:>9,} households: {peak_bytes_per_household(n):7.0f} bytes")
