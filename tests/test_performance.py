@@ -1,6 +1,7 @@
 """Throughput floor of the full model and its lead over a per-agent Mesa loop (issue 7).
 
-Slow, so outside the default run (`-m slow`).
+The timing tests are slow, so outside the default run (`-m slow`); the check that the
+benchmark script runs and prints both scaling windows is quick and runs by default.
 """
 
 import importlib.util
@@ -97,3 +98,30 @@ def test_revision_comparison_runs_both_versions_and_reports_their_ratio():
             ratio_line = next(line for line in result.stdout.splitlines() if "median ratio" in line)
             ratio = float(ratio_line.split("whole run ")[1].split()[0])
         assert 0.1 < ratio < 10  # the same code on both sides: a ratio near 1, whatever the noise
+
+
+def test_benchmark_prints_scaling_over_both_windows_and_memory():
+    """`bench_model.py --quick`: section 3 has a row per size with the full calendar and the first year."""
+    script = ROOT / "benchmarks" / "bench_model.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick", "--repeats", "1"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("3. time per household-month"))
+    assert "full calendar" in lines[header + 1]
+    assert "first year" in lines[header + 1]
+    for offset, households in enumerate(("2,000", "10,000"), start=2):
+        row = lines[header + offset]
+        assert f"{households} households:" in row
+        values = [float(v) for v in row.split(":")[1].split("ns") if v.strip()]
+        assert len(values) == 2, row
+        assert all(v > 0 for v in values), row
+    spreads = [float(v) for v in lines[header + 4].split(":")[1].split()]
+    assert len(spreads) == 2
+    assert all(v >= 1.0 for v in spreads)
+    assert "peak traced memory per household (synthesis and the full calendar)" in result.stdout
